@@ -1,0 +1,117 @@
+"""Elementwise activations: each a forward function and its derivative.
+
+Every pair is registered in ``ACTIVATIONS`` as ``name -> (forward, derivative)``.
+
+* ``forward(Z) -> A`` maps pre-activations ``Z`` (any shape) to activations ``A``
+  of the same shape and dtype.
+* ``derivative(Z, A) -> dA/dZ`` takes both ``Z`` and the already computed ``A``,
+  because several derivatives are cheapest in terms of the output
+  (sigmoid: ``A (1 - A)``, tanh: ``1 - A^2``).
+
+These NumPy functions are the definition; the numba kernels in
+``npae.kernels`` are tested against them.
+"""
+
+import numpy as np
+
+#: Negative slope of ``leaky_relu`` (PyTorch's default).
+LEAKY_RELU_SLOPE = 0.01
+#: ``alpha`` of ``elu`` (PyTorch's default).
+ELU_ALPHA = 1.0
+
+
+def sigmoid(Z):
+    """sigma(z) = 1 / (1 + exp(-z)), computed from exp(-|z|) so it never overflows."""
+    E = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
+
+
+def sigmoid_derivative(Z, A):
+    """sigma'(z) = sigma(z) (1 - sigma(z))."""
+    return A * (1.0 - A)
+
+
+def tanh(Z):
+    """tanh(z)."""
+    return np.tanh(Z)
+
+
+def tanh_derivative(Z, A):
+    """tanh'(z) = 1 - tanh(z)^2."""
+    return 1.0 - A * A
+
+
+def relu(Z):
+    """relu(z) = max(z, 0)."""
+    return np.maximum(Z, 0.0).astype(Z.dtype, copy=False)
+
+
+def relu_derivative(Z, A):
+    """relu'(z) = 1 if z > 0 else 0 (0 at the kink, as PyTorch)."""
+    return (Z > 0).astype(Z.dtype)
+
+
+def leaky_relu(Z):
+    """leaky_relu(z) = z if z > 0 else 0.01 z."""
+    return np.where(Z > 0, Z, LEAKY_RELU_SLOPE * Z).astype(Z.dtype, copy=False)
+
+
+def leaky_relu_derivative(Z, A):
+    """leaky_relu'(z) = 1 if z > 0 else 0.01."""
+    return np.where(Z > 0, 1.0, LEAKY_RELU_SLOPE).astype(Z.dtype, copy=False)
+
+
+def elu(Z):
+    """elu(z) = z if z > 0 else alpha (exp(z) - 1)."""
+    return np.where(Z > 0, Z, ELU_ALPHA * np.expm1(np.minimum(Z, 0.0))).astype(Z.dtype, copy=False)
+
+
+def elu_derivative(Z, A):
+    """elu'(z) = 1 if z > 0 else alpha exp(z) = elu(z) + alpha."""
+    return np.where(Z > 0, 1.0, A + ELU_ALPHA).astype(Z.dtype, copy=False)
+
+
+def softplus(Z):
+    """softplus(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), overflow-free."""
+    return (np.maximum(Z, 0.0) + np.log1p(np.exp(-np.abs(Z)))).astype(Z.dtype, copy=False)
+
+
+def softplus_derivative(Z, A):
+    """softplus'(z) = sigma(z)."""
+    return sigmoid(Z)
+
+
+def linear(Z):
+    """linear(z) = z (identity)."""
+    return Z
+
+
+def linear_derivative(Z, A):
+    """linear'(z) = 1."""
+    return np.ones_like(Z)
+
+
+ACTIVATIONS = {
+    "sigmoid": (sigmoid, sigmoid_derivative),
+    "tanh": (tanh, tanh_derivative),
+    "relu": (relu, relu_derivative),
+    "leaky_relu": (leaky_relu, leaky_relu_derivative),
+    "elu": (elu, elu_derivative),
+    "softplus": (softplus, softplus_derivative),
+    "linear": (linear, linear_derivative),
+}
+
+#: The open range of each activation's output, used to validate options that
+#: need it (a KL sparsity target needs outputs in (0, 1); bce needs a sigmoid).
+ACTIVATION_RANGES = {
+    "sigmoid": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+    "relu": (0.0, np.inf),
+    "leaky_relu": (-np.inf, np.inf),
+    "elu": (-ELU_ALPHA, np.inf),
+    "softplus": (0.0, np.inf),
+    "linear": (-np.inf, np.inf),
+}
+
+#: Activations whose layers are initialised with He (fan-in) scaling; the rest use Glorot.
+RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "softplus"})

@@ -1,0 +1,34 @@
+"""npae's exceptions: one hierarchy, each also a built-in type scikit-learn users expect.
+
+Catch ``NpaeError`` for anything npae raises on purpose; catch ``ValueError``
+(or ``TypeError``) as you would with scikit-learn.
+"""
+
+
+class NpaeError(Exception):
+    """Base class of every error npae raises on purpose."""
+
+
+class NotFittedError(NpaeError, ValueError, AttributeError):
+    """A method that needs a fitted model was called before ``fit``
+    (ValueError and AttributeError, like scikit-learn's ``NotFittedError``)."""
+
+
+class DataError(NpaeError, ValueError):
+    """Input data that npae cannot use: wrong shape, NaN, out of range, ..."""
+
+
+class DataTypeError(NpaeError, TypeError):
+    """Input data of a type that is not numeric (object, complex, strings)."""
+
+
+class ParameterError(NpaeError, ValueError):
+    """A hyper-parameter or option with an invalid name or value."""
+
+
+class ModelFileError(NpaeError, ValueError):
+    """A model file that is not a valid npae model (never loaded partially)."""
+
+
+class DivergenceError(NpaeError, FloatingPointError):
+    """Training produced a NaN or infinite loss; the last good weights were restored."""

@@ -1,0 +1,184 @@
+"""Saving and loading models as plain ``.npz`` files: data, never code.
+
+A file holds one JSON document (the array ``__npae__``: format name and version,
+the class, every hyper-parameter, the fitted metadata) and one array per
+parameter (``encoder.0.W``, ...). Loading:
+
+* reads with ``allow_pickle=False``, so nothing in the file is ever executed;
+* accepts only uncompressed entries whose sizes fit the file, and checks every
+  array's header (shape and dtype) against the structure rebuilt from the
+  hyper-parameters BEFORE reading it: a file can never make npae allocate more
+  than its own size;
+* refuses anything unexpected (unknown keys, class, version, option, a NaN
+  weight) with ``ModelFileError``, never loading a model partially.
+
+Saving writes a temporary file in the target folder, flushes and fsyncs it, then
+renames it over the target: a crash never leaves a half-written model.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .errors import ModelFileError
+
+FORMAT = "npae"
+FORMAT_VERSION = 1
+META_KEY = "__npae__"
+#: Largest JSON document accepted (bytes).
+MAX_META_BYTES = 16 * 1024 * 1024
+
+
+def _model_classes():
+    from . import models
+    return {cls.__name__: cls for cls in models.SAVEABLE}
+
+
+def _jsonable(value, name):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, name) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, name) for k, v in value.items()}
+    if isinstance(value, np.random.Generator):
+        return None
+    if isinstance(value, (type, np.dtype)):
+        return np.dtype(value).name
+    raise ModelFileError(f"cannot save {name}={value!r}: only numbers, strings, lists and None "
+                         "can be stored in a model file (a callable option cannot be saved)")
+
+
+def _tuples(value):
+    """JSON lists back to the tuples the constructors expect."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def save(model, path):
+    """Write a fitted ``model`` to ``path`` (.npz) atomically."""
+    meta, arrays = model._file_meta(), model._file_arrays()
+    document = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "class": type(model).__name__,
+        "params": _jsonable(model.get_params(deep=False), "params"),
+        "meta": _jsonable(meta, "meta"),
+        "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.name} for name, a in arrays.items()},
+    }
+    payload = {META_KEY: np.array(json.dumps(document))}
+    payload.update({name: np.ascontiguousarray(a) for name, a in arrays.items()})
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".npae-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _read_header(zf, info):
+    """(shape, dtype) of one stored .npy entry, checked to fit inside the entry."""
+    member = info.filename
+    if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+        raise ModelFileError(f"entry {member} is compressed; npae writes uncompressed entries")
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ModelFileError(f"array {member} has unsupported .npy version {version}")
+        header_bytes = f.tell()
+    if dtype.hasobject:
+        raise ModelFileError(f"array {member} holds Python objects; npae model files hold numbers only")
+    if any(not isinstance(d, int) or d < 0 for d in shape):
+        raise ModelFileError(f"array {member} has an invalid shape {shape}")
+    if header_bytes + int(np.prod(shape, dtype=object)) * dtype.itemsize != info.file_size:
+        raise ModelFileError(f"array {member} declares shape {shape} {dtype}, which does not "
+                             "match the size of its entry")
+    return tuple(shape), dtype
+
+
+def load(path):
+    """Load a model saved by ``save``; raises ``ModelFileError`` if the file is not
+    a valid npae model. Nothing in the file is executed."""
+    path = os.fspath(path)
+    try:
+        return _load(path)
+    except (ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as exc:
+        raise ModelFileError(f"{path} is not a valid npae model file: {exc}") from None
+
+
+def _load(path):
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not an .npz (zip) file")
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        names = [info.filename for info in infos]
+        if len(names) != len(set(names)):
+            raise ModelFileError("duplicate entries")
+        if sum(info.file_size for info in infos) > os.path.getsize(path):
+            raise ModelFileError("entries declare more bytes than the file holds")
+        if f"{META_KEY}.npy" not in names:
+            raise ModelFileError("no npae metadata (not saved by npae.save?)")
+        headers = {}
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                raise ModelFileError(f"unexpected entry {info.filename!r}")
+            headers[info.filename[:-4]] = _read_header(zf, info)
+    shape, dtype = headers.pop(META_KEY)
+    if shape != () or dtype.kind != "U" or dtype.itemsize > MAX_META_BYTES:
+        raise ModelFileError("malformed metadata entry")
+    declared = sum(int(np.prod(shape)) for shape, _ in headers.values())
+    with np.load(path, allow_pickle=False) as npz:
+        document = json.loads(str(npz[META_KEY][()]))
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ModelFileError("not an npae model file")
+        if document.get("version") != FORMAT_VERSION:
+            raise ModelFileError(f"format version {document.get('version')!r} is not supported "
+                                 f"(this npae reads version {FORMAT_VERSION})")
+        classes = _model_classes()
+        cls = classes.get(document.get("class"))
+        if cls is None:
+            raise ModelFileError(f"unknown model class {document.get('class')!r}; "
+                                 f"known: {sorted(classes)}")
+        params = document.get("params")
+        meta = document.get("meta")
+        if not isinstance(params, dict) or not isinstance(meta, dict):
+            raise ModelFileError("malformed metadata")
+        model = cls()
+        model.set_params(**{k: _tuples(v) for k, v in params.items()})
+        model._from_file_meta(meta, max_params=declared)
+        destinations = model._file_arrays()
+        if set(destinations) != set(headers):
+            raise ModelFileError(f"arrays {sorted(headers)} do not match the model's "
+                                 f"{sorted(destinations)}")
+        for name, dest in destinations.items():
+            shape, dtype = headers[name]
+            if tuple(shape) != dest.shape or dtype != dest.dtype:
+                raise ModelFileError(f"array {name!r} has shape {shape} and dtype {dtype}; "
+                                     f"the model needs {dest.shape} {dest.dtype}")
+        for name, dest in destinations.items():
+            array = npz[name]
+            if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+                raise ModelFileError(f"array {name!r} contains NaN or infinite values")
+            dest[...] = array
+    return model

@@ -1,0 +1,118 @@
+"""Reconstruction losses, and softmax cross-entropy for classifier heads.
+
+Each loss is ONE function that returns ``(loss, gradient)``, so the number that
+is reported and the gradient that is followed can never use different
+reductions. Reconstruction losses are means over all elements (PyTorch's and
+Keras' default ``reduction="mean"``); with ``Y`` of shape ``(n, m)`` the
+gradient therefore carries ``1 / (n m)``.
+
+* ``mse(Y, A)``: takes the output activations ``A``; returns ``dL/dA``.
+* ``bce(Y, Z)``: takes the output LOGITS ``Z`` (the output layer is a sigmoid);
+  returns ``dL/dZ``. Working from the logits it never takes ``log(0)`` and its
+  gradient ``sigma(Z) - Y`` stays exact when the sigmoid saturates.
+
+``LOSSES`` registers each as a ``Loss`` record; ``output_delta`` is the single
+place that turns any of them into the gradient at the output layer's
+pre-activation, which is where backpropagation starts.
+"""
+
+from typing import Callable, NamedTuple, Optional
+
+import numpy as np
+
+from .activations import ACTIVATIONS, sigmoid
+
+
+def _softplus(Z):
+    return np.maximum(Z, 0.0) + np.log1p(np.exp(-np.abs(Z)))
+
+
+def mse(Y, A):
+    """L = mean((A - Y)^2);  dL/dA = 2 (A - Y) / Y.size.  Y, A: (n, m)."""
+    D = A - Y
+    return float(np.mean(D * D, dtype=np.float64)), (2.0 / D.size) * D
+
+
+def mse_per_sample(Y, A):
+    """Per-row mean squared error, shape (n,): mean_j (A_ij - Y_ij)^2."""
+    D = A - Y
+    return np.mean(D * D, axis=1, dtype=np.float64)
+
+
+def bce(Y, Z):
+    """L = mean(softplus(Z) - Y Z) = -mean(Y log sigma(Z) + (1-Y) log(1 - sigma(Z)));
+    dL/dZ = (sigma(Z) - Y) / Y.size.  Y targets in [0, 1], Z logits, both (n, m)."""
+    loss = np.mean(_softplus(Z) - Y * Z, dtype=np.float64)
+    return float(loss), (1.0 / Z.size) * (sigmoid(Z) - Y)
+
+
+def bce_per_sample(Y, Z):
+    """Per-row binary cross-entropy from logits, shape (n,)."""
+    return np.mean(_softplus(Z) - Y * Z, axis=1, dtype=np.float64)
+
+
+def softmax(Z):
+    """softmax(z)_k = exp(z_k - max z) / sum_j exp(z_j - max z), row by row.  Z: (n, k)."""
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def log_softmax(Z):
+    """log softmax(z)_k = z_k - logsumexp(z), stable.  Z: (n, k)."""
+    S = Z - Z.max(axis=1, keepdims=True)
+    return S - np.log(np.exp(S).sum(axis=1, keepdims=True))
+
+
+def softmax_cross_entropy(Y, Z):
+    """L = -mean_i sum_k Y_ik log softmax(Z_i)_k;  dL/dZ = (softmax(Z) - Y) / n.
+
+    Y: one-hot (or probability) targets (n, k); Z: logits (n, k). The mean is
+    over samples (PyTorch's ``CrossEntropyLoss``)."""
+    n = Z.shape[0]
+    loss = -np.sum(Y * log_softmax(Z), dtype=np.float64) / n
+    return float(loss), (softmax(Z) - Y) / n
+
+
+def softmax_cross_entropy_per_sample(Y, Z):
+    """Per-row cross-entropy, shape (n,)."""
+    return -np.sum(Y * log_softmax(Z), axis=1, dtype=np.float64)
+
+
+class Loss(NamedTuple):
+    """A registered loss.
+
+    ``value_and_grad(Y, X) -> (loss, dL/dX)`` where ``X`` is the output activation
+    (``takes_logits=False``) or the output logits (``takes_logits=True``);
+    ``per_sample(Y, X) -> (n,)``; ``output_activation``: the activation the
+    loss requires at the output, or None for any."""
+
+    value_and_grad: Callable
+    per_sample: Callable
+    takes_logits: bool
+    output_activation: Optional[str]
+
+
+LOSSES = {
+    "mse": Loss(mse, mse_per_sample, takes_logits=False, output_activation=None),
+    "bce": Loss(bce, bce_per_sample, takes_logits=True, output_activation="sigmoid"),
+    "softmax_cross_entropy": Loss(softmax_cross_entropy, softmax_cross_entropy_per_sample,
+                                  takes_logits=True, output_activation="linear"),
+}
+
+
+def output_delta(loss_name, Y, Z, A, output_activation):
+    """Loss and its gradient at the output pre-activation: ``(L, dL/dZ)``.
+
+    Chain rule at the top of the network: dL/dZ = dL/dA * f'(Z), except for
+    losses defined on the logits, whose gradient already is dL/dZ."""
+    loss = LOSSES[loss_name]
+    if loss.takes_logits:
+        return loss.value_and_grad(Y, Z)
+    value, dA = loss.value_and_grad(Y, A)
+    return value, dA * ACTIVATIONS[output_activation][1](Z, A)
+
+
+def per_sample_loss(loss_name, Y, Z, A):
+    """Per-sample loss (mean over that sample's outputs), shape (n,)."""
+    loss = LOSSES[loss_name]
+    return loss.per_sample(Y, Z if loss.takes_logits else A)

@@ -1,0 +1,411 @@
+"""The ``Autoencoder`` estimator, and the objective it minimises.
+
+An encoder ``h`` maps x (n_features) to a code z = h(x) (``hidden[-1]`` units), a
+mirrored decoder ``g`` maps z back, and training minimises
+
+    L(theta) = reconstruction(x, g(h(x))) + penalties(theta)
+
+over minibatches. ``autoencoder_objective`` computes that loss and its gradient
+in one place; the estimator class only validates, orchestrates and keeps the
+results (fitted attributes end in ``_``).
+"""
+
+import numbers
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ..activations import ACTIVATIONS
+from ..errors import DataError, ParameterError
+from ..losses import LOSSES, output_delta, per_sample_loss
+from ..network import Network, autoencoder_specs, count_params
+from ..optim import OPTIMIZERS, make_optimizer
+from ..penalties import weight_decay as weight_decay_penalty
+from ..training import run_epochs, split_validation
+from ..validation import check_array, check_is_fitted, check_number, check_option, check_random_state
+from .base import BaseEstimator
+
+#: Rows per chunk in transform / reconstruct / score_samples (bounds their memory).
+PREDICT_CHUNK = 4096
+
+
+def autoencoder_objective(net, X_in, X_target, loss_name, weight_decay=0.0, need_dX=False):
+    """Training loss of an autoencoder at one batch, and its gradient.
+
+    L = reconstruction(X_target, net(X_in)) + weight_decay / 2 * sum ||W||^2.
+    X_in, X_target: (n, n_features). Fills ``net.grad`` with dL/dtheta; returns
+    ``(L, parts, dL/dX_in or None)`` where ``parts`` names each term of L."""
+    net.zero_grad()
+    A, caches = net.forward(X_in)
+    Z = caches[-1][1]
+    reconstruction, dZ = output_delta(loss_name, X_target, Z, A, net.specs[-1].activation)
+    parts = {"reconstruction": reconstruction}
+    dX = net.backward(dZ, caches, need_dX=need_dX)
+    if weight_decay:
+        names = net.weight_names()
+        value, grads = weight_decay_penalty([net.param(n) for n in names], weight_decay)
+        for name, g in zip(names, grads):
+            net.grad_of(name)[...] += g
+        parts["weight_decay"] = value
+    return sum(parts.values()), parts, dX
+
+
+class GradcheckProblem(NamedTuple):
+    """What ``npae.gradcheck`` needs from a model: float64 arrays to perturb in
+    place (``{name: array}``) and ``evaluate() -> (loss, {name: gradient})``."""
+
+    arrays: dict
+    evaluate: Callable
+
+
+_LOSS_OPTIONS = {"auto", *LOSSES} - {"softmax_cross_entropy"}
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class Autoencoder(BaseEstimator):
+    """A dense autoencoder trained by backpropagation on NumPy.
+
+    ``hidden``: encoder widths, the last is the code size; the decoder mirrors them.
+    ``loss="auto"``: binary cross-entropy with a sigmoid output when the training
+    data lie in [0, 1], else mean squared error with a linear output (``loss_``
+    and ``output_activation_`` record the choice). See the README for every option.
+
+    Fitted attributes: ``network_`` (the layers over one flat ``theta``),
+    ``loss_``, ``output_activation_``, ``n_features_in_``, ``history_`` (per-epoch
+    lists: ``loss``, ``reconstruction``, ``val_loss``, ``seconds``), ``n_iter_``
+    (epochs run), ``backend_``.
+    """
+
+    def __init__(self, hidden=(256, 64), activation="sigmoid", code_activation=None,
+                 output_activation="auto", loss="auto", tied=False, corruption=None, noise=0.0,
+                 contractive=0.0, contractive_mode="analytic", sparsity=0.0, sparsity_target=0.05,
+                 weight_decay=0.0, optimizer="adam", learning_rate=1e-3, momentum=0.9,
+                 nesterov=False, batch_size=128, epochs=20, early_stopping=False, patience=5,
+                 validation_fraction=0.0, on_divergence="raise", random_state=None,
+                 dtype="float32", backend="auto", verbose=0):
+        self.hidden = hidden
+        self.activation = activation
+        self.code_activation = code_activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.tied = tied
+        self.corruption = corruption
+        self.noise = noise
+        self.contractive = contractive
+        self.contractive_mode = contractive_mode
+        self.sparsity = sparsity
+        self.sparsity_target = sparsity_target
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.on_divergence = on_divergence
+        self.random_state = random_state
+        self.dtype = dtype
+        self.backend = backend
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ validation
+    def _validate_params(self):
+        hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else self.hidden
+        try:
+            hidden = tuple(hidden)
+        except TypeError:
+            hidden = ()
+        if not hidden or any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1
+                             for h in hidden):
+            raise ParameterError(f"hidden must be a non-empty sequence of positive integers "
+                                 f"(encoder widths, the last is the code size); got {self.hidden!r}")
+        hidden = tuple(int(h) for h in hidden)
+        check_option("activation", self.activation, ACTIVATIONS)
+        if self.code_activation is not None:
+            check_option("code_activation", self.code_activation, ACTIVATIONS)
+        check_option("output_activation", self.output_activation, {"auto", *ACTIVATIONS})
+        check_option("loss", self.loss, _LOSS_OPTIONS)
+        if self.loss == "bce" and self.output_activation not in ("auto", "sigmoid"):
+            raise ParameterError(f"loss='bce' needs output_activation='sigmoid' (it is computed from "
+                                 f"the logits); got output_activation={self.output_activation!r}")
+        if self.tied not in (True, False):
+            raise ParameterError(f"tied must be True or False; got {self.tied!r}")
+        if self.corruption is not None or self.noise:
+            raise NotImplementedError("corruption (denoising) is not implemented yet; "
+                                      "leave corruption=None and noise=0")
+        if self.contractive:
+            raise NotImplementedError("the contractive penalty is not implemented yet; leave contractive=0")
+        if self.sparsity:
+            raise NotImplementedError("the sparsity penalty is not implemented yet; leave sparsity=0")
+        check_number("weight_decay", self.weight_decay, low=0.0)
+        check_option("optimizer", self.optimizer, OPTIMIZERS)
+        check_number("learning_rate", self.learning_rate, low=0.0, low_open=True)
+        check_number("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+        check_number("batch_size", self.batch_size, low=1, integer=True)
+        check_number("epochs", self.epochs, low=0, integer=True)
+        check_number("patience", self.patience, low=1, integer=True)
+        check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, high_open=True)
+        check_option("on_divergence", self.on_divergence, {"raise", "warn"})
+        dtype = self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
+        check_option("dtype", dtype, _DTYPES)
+        check_option("backend", self.backend, {"auto", "numpy", "numba"})
+        return hidden, np.dtype(_DTYPES[dtype])
+
+    def _resolve_loss(self, X):
+        """loss_ and output_activation_ from the options and the training data."""
+        in_unit = bool(X.min() >= 0.0 and X.max() <= 1.0)
+        loss = self.loss
+        if loss == "auto":
+            loss = "bce" if in_unit and self.output_activation in ("auto", "sigmoid") else "mse"
+        if loss == "bce" and not in_unit:
+            check_array(X, dtype=X.dtype, unit_interval=True)
+        out = self.output_activation
+        if out == "auto":
+            out = "sigmoid" if loss == "bce" else "linear"
+        return loss, out
+
+    # ------------------------------------------------------------ building
+    def _specs(self, n_features, hidden):
+        return autoencoder_specs(n_features, hidden, self.activation,
+                                 self.code_activation or self.activation,
+                                 self.output_activation_, self.tied)
+
+    def _initialize(self, X, hidden, dtype):
+        self.loss_, self.output_activation_ = self._resolve_loss(X)
+        self.n_features_in_ = X.shape[1]
+        self._rng = check_random_state(self.random_state)
+        self.network_ = Network(self._specs(X.shape[1], hidden), dtype=dtype)
+        self.network_.init_params(self._rng)
+        self._optimizer = None
+        self.history_ = {}
+        self.n_iter_ = 0
+        self.backend_ = "numpy"
+
+    @property
+    def n_encoder_layers_(self):
+        return len(self.network_.specs) // 2
+
+    # ------------------------------------------------------------ training
+    def fit(self, X, y=None, *, validation_data=None, checkpoint=None):
+        """Train on X (n_samples, n_features) from a fresh initialisation; y is ignored.
+
+        ``validation_data``: held-out X_val (or a tuple whose first item is X_val)
+        for ``val_loss`` and early stopping; otherwise ``validation_fraction`` of X
+        is held out. ``checkpoint``: a path to save the best model to after each
+        improving epoch. Returns self."""
+        hidden, dtype = self._validate_params()
+        X = check_array(X, dtype=dtype)
+        self._initialize(X, hidden, dtype)
+        X_val = None
+        if validation_data is not None:
+            if isinstance(validation_data, tuple):
+                validation_data = validation_data[0]
+            X_val = check_array(validation_data, dtype=dtype, name="validation_data",
+                                n_features=X.shape[1], unit_interval=self.loss_ == "bce")
+            train_idx = np.arange(X.shape[0])
+        else:
+            fraction = self.validation_fraction or (0.1 if self.early_stopping else 0.0)
+            train_idx, val_idx = split_validation(X.shape[0], fraction, self._rng)
+            if val_idx is not None:
+                X_val = X[val_idx]
+        self._train(X, train_idx, X_val, self.epochs, checkpoint=checkpoint, early_stopping=self.early_stopping)
+        return self
+
+    def partial_fit(self, X, y=None):
+        """One pass over X in minibatches (initialising the model on the first call)."""
+        hidden, dtype = self._validate_params()
+        if not hasattr(self, "network_"):
+            X = check_array(X, dtype=dtype)
+            self._initialize(X, hidden, dtype)
+        else:
+            X = check_array(X, dtype=self.network_.dtype, n_features=self.n_features_in_,
+                            unit_interval=self.loss_ == "bce")
+        self._train(X, np.arange(X.shape[0]), None, 1)
+        return self
+
+    def _train(self, X, train_idx, X_val, epochs, checkpoint=None, early_stopping=False):
+        net = self.network_
+        if self._optimizer is None:
+            self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, self.learning_rate,
+                                             momentum=self.momentum, nesterov=self.nesterov)
+        optimizer, loss_name, wd = self._optimizer, self.loss_, self.weight_decay
+
+        def step(rows):
+            Xb = X[rows]
+            loss, parts, _ = autoencoder_objective(net, Xb, Xb, loss_name, weight_decay=wd)
+            optimizer.step(net.theta, net.grad)
+            return loss, parts
+
+        validate = None
+        if X_val is not None:
+            def validate():
+                return float(np.mean(self._reconstruction_losses(X_val)))
+
+        save = None
+        if checkpoint is not None:
+            def save():
+                self.save(checkpoint)
+
+        try:
+            result = run_epochs(theta=net.theta, step=step, train_indices=train_idx,
+                                batch_size=self.batch_size, epochs=epochs, rng=self._rng,
+                                history=self.history_, validate=validate,
+                                early_stopping=early_stopping, patience=self.patience,
+                                on_divergence=self.on_divergence, checkpoint=save,
+                                verbose=self.verbose, first_epoch=self.n_iter_ + 1)
+        except BaseException:
+            # the weights were restored; the optimizer's moments may hold NaN or a half step
+            self._optimizer = None
+            self.n_iter_ = len(self.history_.get("loss", []))
+            raise
+        if result["diverged"]:
+            self._optimizer = None
+        self.n_iter_ = len(self.history_.get("loss", []))
+        return result
+
+    # ------------------------------------------------------------ inference
+    def _check_input(self, X, n_features=None):
+        check_is_fitted(self)
+        return check_array(X, dtype=self.network_.dtype,
+                           n_features=self.n_features_in_ if n_features is None else n_features)
+
+    def _chunked(self, X, start, stop):
+        net = self.network_
+        if X.shape[0] <= PREDICT_CHUNK:
+            return net.predict(X, start, stop)
+        return np.concatenate([net.predict(X[i:i + PREDICT_CHUNK], start, stop)
+                               for i in range(0, X.shape[0], PREDICT_CHUNK)])
+
+    def transform(self, X):
+        """Codes of X: (n, n_features) -> (n, hidden[-1])."""
+        return self._chunked(self._check_input(X), 0, self.n_encoder_layers_)
+
+    encode = transform
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """fit(X) then transform(X)."""
+        return self.fit(X, **fit_params).transform(X)
+
+    def inverse_transform(self, Z):
+        """Decode codes: (n, hidden[-1]) -> (n, n_features)."""
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=self.network_.dtype, name="Z",
+                        n_features=self.network_.specs[self.n_encoder_layers_].n_in)
+        return self._chunked(Z, self.n_encoder_layers_, None)
+
+    decode = inverse_transform
+
+    def reconstruct(self, X):
+        """decode(encode(X)), without corruption: (n, n_features) -> (n, n_features)."""
+        return self._chunked(self._check_input(X), 0, None)
+
+    def _reconstruction_losses(self, X):
+        net, out = self.network_, []
+        for i in range(0, X.shape[0], PREDICT_CHUNK):
+            Xc = X[i:i + PREDICT_CHUNK]
+            A, caches = net.forward(Xc)
+            out.append(per_sample_loss(self.loss_, Xc, caches[-1][1], A))
+        return np.concatenate(out)
+
+    def score_samples(self, X):
+        """Per-sample NEGATIVE reconstruction loss (mean over features), shape (n,).
+        Higher means more typical; penalties are not included."""
+        X = self._check_input(X)
+        if self.loss_ == "bce":
+            check_array(X, dtype=X.dtype, unit_interval=True)
+        return -self._reconstruction_losses(X)
+
+    def score(self, X, y=None):
+        """Mean of ``score_samples(X)``: the negative mean reconstruction loss."""
+        return float(np.mean(self.score_samples(X)))
+
+    # ------------------------------------------------------------ weights
+    def get_weights(self):
+        """Copies of ``[W1, b1, W2, b2, ...]``: encoder layers, then decoder layers;
+        a tied decoder layer contributes only its bias. W has shape (n_in, n_out)."""
+        check_is_fitted(self)
+        return [p.copy() for p in self.network_.params()]
+
+    def set_weights(self, weights):
+        """Set parameters from a list in ``get_weights`` layout (shapes must match)."""
+        check_is_fitted(self)
+        params = self.network_.params()
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise DataError(f"set_weights needs {len(params)} arrays "
+                            f"({', '.join(self.network_.param_names)}); got {len(weights)}")
+        for name, p, w in zip(self.network_.param_names, params, weights):
+            w = np.asarray(w)
+            if w.shape != p.shape:
+                raise DataError(f"set_weights: {name} must have shape {p.shape}; got {w.shape}")
+            if not np.all(np.isfinite(w)):
+                raise DataError(f"set_weights: {name} contains NaN or infinite values")
+        for p, w in zip(params, weights):
+            p[...] = w
+        return self
+
+    # ------------------------------------------------------------ gradcheck, io
+    def _gradcheck_problem(self, X):
+        X = check_array(X, dtype=np.float64)
+        if hasattr(self, "network_"):
+            net, loss_name = self.network_.copy(np.float64), self.loss_
+            X = check_array(X, dtype=np.float64, n_features=self.n_features_in_)
+        else:
+            hidden, _ = self._validate_params()
+            probe = type(self)(**self.get_params(deep=False))
+            probe._initialize(X, hidden, np.float64)
+            net, loss_name = probe.network_, probe.loss_
+        X_in = X.copy()
+        wd = self.weight_decay
+
+        def evaluate():
+            loss, _, dX = autoencoder_objective(net, X_in, X, loss_name, weight_decay=wd, need_dX=True)
+            grads = {name: net.grad_of(name).copy() for name in net.param_names}
+            grads["input"] = dX
+            return loss, grads
+
+        arrays = {name: net.param(name) for name in net.param_names}
+        arrays["input"] = X_in
+        return GradcheckProblem(arrays, evaluate)
+
+    _FILE_META = ("loss_", "output_activation_", "n_features_in_", "n_iter_", "history_", "backend_")
+
+    def _file_meta(self):
+        check_is_fitted(self)
+        return {name: getattr(self, name) for name in self._FILE_META}
+
+    def _from_file_meta(self, meta, max_params):
+        """Rebuild the fitted structure (weights zero) from saved metadata, checking it."""
+        hidden, dtype = self._validate_params()
+        if set(meta) != set(self._FILE_META):
+            raise DataError(f"metadata keys {sorted(meta)} differ from {sorted(self._FILE_META)}")
+        check_option("loss_", meta["loss_"], _LOSS_OPTIONS - {"auto"})
+        check_option("output_activation_", meta["output_activation_"], ACTIVATIONS)
+        check_number("n_features_in_", meta["n_features_in_"], low=1, integer=True)
+        check_number("n_iter_", meta["n_iter_"], low=0, integer=True)
+        if not isinstance(meta["history_"], dict):
+            raise DataError("history_ must be a dict of lists")
+        self.loss_, self.output_activation_ = meta["loss_"], meta["output_activation_"]
+        if self.loss_ == "bce" and self.output_activation_ != "sigmoid":
+            raise DataError("loss_='bce' needs output_activation_='sigmoid'")
+        self.n_features_in_, self.n_iter_ = meta["n_features_in_"], meta["n_iter_"]
+        self.history_ = {k: list(v) for k, v in meta["history_"].items()}
+        self.backend_ = check_option("backend_", meta["backend_"], {"numpy", "numba"})
+        specs = self._specs(self.n_features_in_, hidden)
+        if count_params(specs) > max_params:
+            raise DataError(f"the hyper-parameters describe {count_params(specs)} parameters, "
+                            f"the file holds {max_params}")
+        self._rng = check_random_state(self.random_state)
+        self.network_ = Network(specs, dtype=dtype)
+        self._optimizer = None
+
+    def _file_arrays(self):
+        return dict(zip(self.network_.param_names, self.network_.params()))
+
+    def save(self, path):
+        """Save the fitted model to ``path`` (.npz; see ``npae.load``)."""
+        from ..io import save
+        save(self, path)

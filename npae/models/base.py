@@ -1,0 +1,59 @@
+"""What every npae estimator shares: scikit-learn's parameter protocol, without
+importing scikit-learn.
+
+``__init__`` stores its arguments unchanged and does nothing else, so
+``get_params`` can read them back by the constructor's signature and
+``sklearn.base.clone`` works.
+"""
+
+import inspect
+
+from ..errors import ParameterError
+
+
+class BaseEstimator:
+    """``get_params`` / ``set_params`` from the constructor signature."""
+
+    @classmethod
+    def _get_param_names(cls):
+        signature = inspect.signature(cls.__init__)
+        return sorted(p.name for p in signature.parameters.values()
+                      if p.name != "self" and p.kind != p.VAR_KEYWORD)
+
+    def get_params(self, deep=True):
+        """The constructor's parameters as a dict (``deep`` adds nested estimators' ones)."""
+        params = {}
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            params[name] = value
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                params.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+        return params
+
+    def set_params(self, **params):
+        """Set constructor parameters (``name__sub`` for nested ones); returns self."""
+        valid = self._get_param_names()
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ParameterError(f"{type(self).__name__} has no parameter {name!r}; "
+                                     f"valid parameters: {valid}")
+            if sub:
+                getattr(self, name).set_params(**{sub: value})
+            else:
+                setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = []
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            default = defaults.get(name, inspect.Parameter.empty)
+            try:
+                same = value is default or bool(value == default)
+            except Exception:
+                same = False
+            if not same:
+                changed.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"

@@ -1,0 +1,124 @@
+"""The training loop shared by every estimator: minibatches, epochs, validation,
+early stopping, history, progress, and recovery when training goes wrong.
+
+The loop knows nothing about autoencoders: it calls ``step(indices)`` to take
+one optimizer step on the rows ``indices`` of the training data, and
+``validate()`` for the validation loss. It owns the guarantees:
+
+* every epoch appends exactly one entry to each ``history`` list;
+* a NaN or infinite loss restores the last good weights and raises
+  ``DivergenceError`` (or warns, with ``on_divergence="warn"``);
+* Ctrl-C (``KeyboardInterrupt``) restores the weights of the last completed
+  epoch and propagates;
+* with early stopping the best epoch's weights are restored at the end.
+"""
+
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from .errors import DivergenceError
+
+
+def minibatch_indices(n_samples, batch_size, rng, shuffle=True):
+    """Index arrays of consecutive minibatches of a (seeded) permutation of range(n)."""
+    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+    return [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
+
+
+def split_validation(n_samples, fraction, rng):
+    """Seeded split of range(n) into (train indices, validation indices)."""
+    n_val = int(round(fraction * n_samples))
+    if n_val < 1 or n_val >= n_samples:
+        return np.arange(n_samples), None
+    order = rng.permutation(n_samples)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def _format_epoch(epoch, epochs, record, n_samples, elapsed):
+    parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}", f"loss {record['loss']:.6f}"]
+    if record.get("val_loss") is not None:
+        parts.append(f"val_loss {record['val_loss']:.6f}")
+    parts.append(f"{n_samples / max(record['seconds'], 1e-12):,.0f} samples/s")
+    parts.append(f"{elapsed:.1f}s")
+    return "  ".join(parts)
+
+
+def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
+               early_stopping=False, patience=5, tol=0.0, on_divergence="raise",
+               checkpoint=None, verbose=0, log=None, first_epoch=1):
+    """Train for ``epochs`` epochs; returns ``{"stopped_early", "best_epoch", "diverged"}``.
+
+    ``theta``: the flat parameter vector, snapshot and restored in place.
+    ``step(indices) -> (loss, parts)``: one optimizer step on those training rows
+    (``parts``: dict of named loss terms). ``validate() -> float`` or None.
+    ``checkpoint()``: called after each epoch that improves the monitored loss."""
+    log = log or (lambda line: print(line, file=sys.stdout, flush=True))
+    last_good = theta.copy()
+    best_theta = theta.copy() if early_stopping else None
+    best, best_epoch, bad_epochs = np.inf, None, 0
+    result = {"stopped_early": False, "best_epoch": None, "diverged": False}
+    start = time.perf_counter()
+    n = len(train_indices)
+    epoch = first_epoch - 1
+    try:
+        for epoch in range(first_epoch, first_epoch + epochs):
+            t0 = time.perf_counter()
+            total, totals = 0.0, {}
+            for b, idx in enumerate(minibatch_indices(n, batch_size, rng)):
+                rows = train_indices[idx]
+                with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is caught below
+                    loss, parts = step(rows)
+                if not np.isfinite(loss):
+                    theta[:] = last_good
+                    result["diverged"] = True
+                    history.setdefault("diverged_at", []).append((epoch, b + 1))
+                    msg = (f"training diverged at epoch {epoch}, batch {b + 1}: the loss became {loss}. "
+                           f"The weights of the last good epoch were restored. Lower learning_rate, "
+                           f"scale the data, or use a bounded activation")
+                    if on_divergence == "warn":
+                        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+                        return result
+                    raise DivergenceError(msg)
+                total += loss * len(rows)
+                for key, value in parts.items():
+                    totals[key] = totals.get(key, 0.0) + value * len(rows)
+            record = {"loss": total / n}
+            record.update({key: value / n for key, value in totals.items()})
+            record["val_loss"] = validate() if validate is not None else None
+            record["seconds"] = time.perf_counter() - t0
+            if not np.all(np.isfinite(theta)):
+                theta[:] = last_good
+                raise DivergenceError(f"training diverged in epoch {epoch}: weights became NaN or "
+                                      "infinite; the last good weights were restored. Lower learning_rate")
+            for key, value in record.items():
+                if key == "val_loss" and value is None:
+                    continue
+                history.setdefault(key, []).append(value)
+            last_good[:] = theta
+            if verbose:
+                log(_format_epoch(epoch, first_epoch + epochs - 1, record, n, time.perf_counter() - start))
+            monitored = record["val_loss"] if record["val_loss"] is not None else record["loss"]
+            if monitored < best - tol:
+                best, best_epoch, bad_epochs = monitored, epoch, 0
+                if best_theta is not None:
+                    best_theta[:] = theta
+                if checkpoint is not None:
+                    checkpoint()
+            else:
+                bad_epochs += 1
+                if early_stopping and bad_epochs >= patience:
+                    result["stopped_early"] = True
+                    if verbose:
+                        log(f"early stopping: no improvement for {patience} epochs; "
+                            f"restoring the weights of epoch {best_epoch}")
+                    break
+    except KeyboardInterrupt:
+        theta[:] = last_good
+        raise
+    if best_theta is not None and best_epoch is not None:
+        theta[:] = best_theta
+    result["best_epoch"] = best_epoch
+    return result

@@ -1,0 +1,91 @@
+"""Input and option checks, run once at the edges (``fit``, ``transform``), never
+in the training loop. Every message says what was wrong and how to fix it."""
+
+import numbers
+
+import numpy as np
+
+from .errors import DataError, DataTypeError, NotFittedError, ParameterError
+
+
+def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False):
+    """Return ``X`` as a 2-D finite array of ``dtype`` (n_samples, n_features).
+
+    Accepts arrays of any real dtype, memmaps, lists of lists and anything with
+    ``__array__``; copies only when the dtype differs."""
+    try:
+        A = np.asarray(X)
+    except (TypeError, ValueError) as exc:
+        raise DataTypeError(f"{name} could not be read as a numeric array ({exc}); "
+                            "pass a 2-D array of numbers of shape (n_samples, n_features)") from None
+    if A.dtype.kind == "c":
+        raise DataTypeError(f"{name} has complex dtype {A.dtype}; pass real numbers "
+                            "(e.g. np.abs(X) or np.concatenate([X.real, X.imag], axis=1))")
+    if A.dtype.kind not in "biuf":
+        try:
+            A = A.astype(np.float64)
+        except (TypeError, ValueError):
+            raise DataTypeError(f"{name} has dtype {A.dtype} whose values are not all numbers; "
+                                "convert it to a float array first") from None
+    if A.ndim != 2:
+        hint = (" Reshape it with X.reshape(-1, 1) for a single feature or X.reshape(1, -1) "
+                "for a single sample." if A.ndim == 1 else "")
+        raise DataError(f"{name} must be 2-D, of shape (n_samples, n_features); got a "
+                        f"{A.ndim}-D array of shape {A.shape}.{hint}")
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise DataError(f"{name} is empty (shape {A.shape}); it needs at least one sample "
+                        "and one feature")
+    if n_features is not None and A.shape[1] != n_features:
+        raise DataError(f"{name} has {A.shape[1]} features, but the model was fitted with "
+                        f"{n_features}; pass data with the same columns as in fit")
+    A = A.astype(dtype, copy=False)
+    if A.dtype.kind == "f":
+        finite = np.isfinite(A)
+        if not finite.all():
+            bad = np.argwhere(~finite)
+            r, c = bad[0]
+            raise DataError(f"{name} contains {len(bad)} NaN or infinite value(s); the first is "
+                            f"{A[r, c]} at row {r}, column {c}. Remove or impute them before fitting")
+    if unit_interval:
+        lo, hi = float(A.min()), float(A.max())
+        if lo < 0.0 or hi > 1.0:
+            raise DataError(f"loss='bce' needs {name} in [0, 1], but its values range over "
+                            f"[{lo:g}, {hi:g}]; scale the data to [0, 1] (e.g. divide by the "
+                            "maximum) or use loss='mse'")
+    return A
+
+
+def check_random_state(random_state):
+    """None -> a fresh Generator; int -> ``np.random.default_rng(int)``; a Generator
+    is used as is (and advanced). NumPy's global random state is never used."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    raise ParameterError(f"random_state must be None, an int or a numpy.random.Generator; "
+                         f"got {type(random_state).__name__}")
+
+
+def check_option(name, value, valid):
+    """``value`` must be one of ``valid``; the message lists them."""
+    if isinstance(value, str) and value in valid:
+        return value
+    raise ParameterError(f"{name}={value!r} is not valid; choose one of {sorted(valid)}")
+
+
+def check_number(name, value, *, low=None, high=None, low_open=False, high_open=False, integer=False):
+    """``value`` must be a real number (an integer if ``integer``) in the given range."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or (not integer and not np.isfinite(value)):
+        raise ParameterError(f"{name} must be {'an integer' if integer else 'a finite number'}; got {value!r}")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ParameterError(f"{name} must be {'>' if low_open else '>='} {low}; got {value!r}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ParameterError(f"{name} must be {'<' if high_open else '<='} {high}; got {value!r}")
+    return value
+
+
+def check_is_fitted(estimator, attribute="network_"):
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet; "
+                             "call fit(X) before using this method")

@@ -1,0 +1,275 @@
+import math
+
+import numpy as np
+import pytest
+
+import npae
+from npae import PCA, Autoencoder
+from npae.errors import DataError, DivergenceError, NotFittedError, ParameterError
+
+
+def small(**params):
+    base = dict(hidden=(16, 4), epochs=3, batch_size=32, random_state=0)
+    base.update(params)
+    return Autoencoder(**base)
+
+
+def test_shapes_and_contract(digits):
+    X = digits[0][:200]
+    ae = small(activation="relu", code_activation="linear").fit(X)
+    assert ae.loss_ == "bce" and ae.output_activation_ == "sigmoid"
+    assert ae.n_features_in_ == 64 and ae.n_iter_ == 3
+    Z = ae.transform(X)
+    assert Z.shape == (200, 4) and Z.dtype == np.float32
+    np.testing.assert_array_equal(ae.encode(X), Z)
+    R = ae.inverse_transform(Z)
+    assert R.shape == (200, 64)
+    np.testing.assert_array_equal(ae.decode(Z), R)
+    np.testing.assert_allclose(ae.reconstruct(X), R, rtol=1e-6)
+    s = ae.score_samples(X)
+    assert s.shape == (200,) and np.all(s < 0)
+    assert ae.score(X) == pytest.approx(s.mean())
+    assert set(ae.history_) >= {"loss", "reconstruction", "seconds"}
+    assert all(len(v) == 3 for v in ae.history_.values())
+
+
+def test_score_samples_is_negative_mean_loss_per_sample(rng):
+    X = rng.normal(size=(30, 5))
+    ae = small(hidden=(3,), activation="tanh").fit(X)
+    assert ae.loss_ == "mse" and ae.output_activation_ == "linear"
+    expected = -np.mean((ae.reconstruct(X).astype(np.float64) - X) ** 2, axis=1)
+    np.testing.assert_allclose(ae.score_samples(X), expected, rtol=1e-5)
+
+
+def test_loss_auto_and_explicit(rng):
+    X01 = rng.random((20, 4))
+    assert small(hidden=(2,)).fit(X01).loss_ == "bce"
+    assert small(hidden=(2,), loss="mse").fit(X01).output_activation_ == "linear"
+    assert small(hidden=(2,), output_activation="tanh").fit(X01).loss_ == "mse"
+    with pytest.raises(DataError, match=r"range over \[-0\.98"):
+        small(hidden=(2,), loss="bce").fit(X01 * 2 - 1)
+    with pytest.raises(ParameterError, match="sigmoid"):
+        small(hidden=(2,), loss="bce", output_activation="linear").fit(X01)
+
+
+def test_get_set_weights_layout(rng):
+    X = rng.random((10, 6))
+    ae = small(hidden=(4, 2)).fit(X)
+    shapes = [w.shape for w in ae.get_weights()]
+    assert shapes == [(6, 4), (4,), (4, 2), (2,), (2, 4), (4,), (4, 6), (6,)]
+    tied = small(hidden=(4, 2), tied=True).fit(X)
+    assert [w.shape for w in tied.get_weights()] == [(6, 4), (4,), (4, 2), (2,), (4,), (6,)]
+    weights = [np.full_like(w, 0.1 * k) for k, w in enumerate(tied.get_weights())]
+    tied.set_weights(weights)
+    for got, want in zip(tied.get_weights(), weights):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(tied.network_.layers[3].W, weights[0].T)
+    with pytest.raises(DataError, match="needs 6 arrays"):
+        tied.set_weights(weights[:-1])
+    with pytest.raises(DataError, match="shape"):
+        tied.set_weights(weights[:-1] + [np.zeros(5)])
+
+
+def test_get_weights_returns_copies(rng):
+    ae = small(hidden=(2,)).fit(rng.random((8, 3)))
+    w = ae.get_weights()
+    w[0][...] = 99
+    assert not np.any(ae.get_weights()[0] == 99)
+
+
+def test_one_sgd_step_by_hand():
+    """A 2-1-2 network, sigmoid code, linear output, mse: one SGD step computed by hand."""
+    x1, x2 = 1.0, 0.5
+    w11, w21, b1 = 0.1, 0.2, 0.05        # encoder W (2, 1), b (1,)
+    v11, v12, c1, c2 = 0.3, -0.4, 0.1, 0.0  # decoder W (1, 2), b (2,)
+    lr = 0.5
+    # forward
+    z = x1 * w11 + x2 * w21 + b1
+    h = 1 / (1 + math.exp(-z))
+    o1, o2 = h * v11 + c1, h * v12 + c2
+    # loss = ((o1 - x1)^2 + (o2 - x2)^2) / 2  -> dL/do = (o - x)
+    d1, d2 = (o1 - x1), (o2 - x2)
+    dh = d1 * v11 + d2 * v12
+    dz = dh * h * (1 - h)
+    expected = [np.array([[w11 - lr * x1 * dz], [w21 - lr * x2 * dz]]), np.array([b1 - lr * dz]),
+                np.array([[v11 - lr * h * d1, v12 - lr * h * d2]]), np.array([c1 - lr * d1, c2 - lr * d2])]
+
+    ae = Autoencoder(hidden=(1,), activation="sigmoid", loss="mse", output_activation="linear",
+                     optimizer="sgd", momentum=0.0, learning_rate=lr, batch_size=1, dtype="float64",
+                     epochs=0, random_state=0)
+    X = np.array([[x1, x2]])
+    ae.fit(X)
+    ae.set_weights([np.array([[w11], [w21]]), np.array([b1]), np.array([[v11, v12]]), np.array([c1, c2])])
+    ae.partial_fit(X)
+    for got, want in zip(ae.get_weights(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert ae.history_["loss"][-1] == pytest.approx((d1 ** 2 + d2 ** 2) / 2)
+
+
+def test_partial_fit_initialises_then_continues(rng):
+    X = rng.random((40, 5))
+    ae = small(hidden=(3,))
+    ae.partial_fit(X)
+    first = ae.get_weights()
+    ae.partial_fit(X)
+    assert ae.n_iter_ == 2 and len(ae.history_["loss"]) == 2
+    assert not np.array_equal(first[0], ae.get_weights()[0])
+    with pytest.raises(DataError, match="features"):
+        ae.partial_fit(rng.random((4, 6)))
+
+
+def test_same_seed_same_weights_bit_for_bit(digits):
+    X = digits[0][:300]
+    a = small(random_state=7).fit(X).get_weights()
+    b = small(random_state=7).fit(X).get_weights()
+    c = small(random_state=8).fit(X).get_weights()
+    for wa, wb in zip(a, b):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(a[0], c[0])
+    gen = small(random_state=np.random.default_rng(7)).fit(X).get_weights()
+    assert gen[0].shape == a[0].shape
+
+
+def test_training_lowers_the_loss(digits):
+    X = digits[0][:500]
+    ae = small(hidden=(32, 8), activation="relu", epochs=15, learning_rate=3e-3).fit(X)
+    loss = ae.history_["loss"]
+    assert loss[-1] < 0.8 * loss[0]
+
+
+def test_verbose_prints_one_line_per_epoch(capsys, rng):
+    small(hidden=(2,), epochs=4, verbose=1, validation_fraction=0.25).fit(rng.random((40, 3)))
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
+    assert len(lines) == 4
+    assert all("loss" in l and "val_loss" in l and "samples/s" in l for l in lines)
+
+
+def test_validation_and_early_stopping_restore_the_best(digits_split):
+    Xtr, _, Xte, _ = digits_split
+    ae = small(hidden=(32, 4), epochs=40, early_stopping=True, patience=3,
+               learning_rate=0.05, dtype="float64").fit(Xtr[:400], validation_data=Xte[:100])
+    val = ae.history_["val_loss"]
+    assert len(val) == ae.n_iter_
+    assert -ae.score(Xte[:100]) == pytest.approx(min(val), rel=1e-10)
+
+
+def test_validation_fraction_holds_out_rows(rng):
+    ae = small(hidden=(2,), validation_fraction=0.2).fit(rng.random((50, 3)))
+    assert len(ae.history_["val_loss"]) == 3
+
+
+def test_divergence_restores_and_raises(rng):
+    X = rng.normal(size=(64, 4)) * 1e3
+    ae = small(hidden=(8,), activation="relu", loss="mse", optimizer="sgd", momentum=0.0,
+               learning_rate=1e3, epochs=5)
+    with pytest.raises(DivergenceError, match="diverged at epoch"):
+        ae.fit(X)
+    assert np.all(np.isfinite(np.concatenate([w.ravel() for w in ae.get_weights()])))
+    assert np.all(np.isfinite(ae.transform(X)))
+    assert "diverged_at" in ae.history_
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        ae.set_params(on_divergence="warn").fit(X)
+
+
+def test_interrupt_keeps_the_last_completed_epoch(rng, monkeypatch):
+    X = rng.random((64, 5))
+    reference = small(hidden=(3,), epochs=2).fit(X)
+    ae = small(hidden=(3,), epochs=5)
+    import npae.optim
+
+    calls = {"n": 0}
+    original = npae.optim.Adam.step
+
+    def step(self, theta, grad):
+        calls["n"] += 1
+        if calls["n"] == 2 * 2 + 1:  # two batches per epoch: interrupt early in epoch 3
+            raise KeyboardInterrupt
+        return original(self, theta, grad)
+
+    monkeypatch.setattr(npae.optim.Adam, "step", step)
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(X)
+    assert ae.n_iter_ == 2 and len(ae.history_["loss"]) == 2
+    for a, b in zip(ae.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checkpoint_holds_the_best_model(tmp_path, digits_split):
+    Xtr, _, Xte, _ = digits_split
+    path = tmp_path / "best.npz"
+    ae = small(hidden=(16, 4), epochs=8, early_stopping=True, patience=2, learning_rate=0.02)
+    ae.fit(Xtr[:300], validation_data=Xte[:80], checkpoint=path)
+    best = npae.load(path)
+    np.testing.assert_array_equal(best.transform(Xte), ae.transform(Xte))
+
+
+def test_not_fitted_error(rng):
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Autoencoder().transform(rng.random((2, 3)))
+    assert issubclass(NotFittedError, ValueError) and issubclass(NotFittedError, AttributeError)
+
+
+@pytest.mark.parametrize("params,match", [
+    (dict(hidden=()), "hidden"), (dict(hidden=(4, 0)), "hidden"), (dict(activation="gelu"), "activation"),
+    (dict(loss="huber"), "loss"), (dict(optimizer="rmsprop"), "optimizer"), (dict(learning_rate=0), "learning_rate"),
+    (dict(batch_size=0), "batch_size"), (dict(dtype="float16"), "dtype"), (dict(backend="cuda"), "backend"),
+])
+def test_bad_options_are_named(params, match, rng):
+    with pytest.raises(ParameterError, match=match):
+        Autoencoder(**params).fit(rng.random((5, 3)))
+
+
+@pytest.mark.parametrize("option", [dict(corruption="gaussian", noise=0.1), dict(contractive=0.1), dict(sparsity=0.1)])
+def test_later_options_are_not_silent_no_ops(option, rng):
+    with pytest.raises(NotImplementedError):
+        small(**option).fit(rng.random((5, 3)))
+
+
+def test_get_set_params_round_trip():
+    ae = Autoencoder(hidden=(8, 2), learning_rate=0.01)
+    params = ae.get_params()
+    assert params["hidden"] == (8, 2) and params["learning_rate"] == 0.01
+    clone = Autoencoder(**params)
+    assert clone.get_params() == params
+    assert ae.set_params(epochs=3) is ae and ae.epochs == 3
+    with pytest.raises(ParameterError, match="no parameter 'epoch'"):
+        ae.set_params(epoch=3)
+    assert "hidden=(8, 2)" in repr(ae)
+
+
+def test_save_load_round_trip(tmp_path, rng):
+    X = rng.random((30, 5))
+    for model in (small(hidden=(4, 2), tied=True).fit(X), PCA(2).fit(X)):
+        path = tmp_path / f"{type(model).__name__}.npz"
+        model.save(path)
+        loaded = npae.load(path)
+        assert type(loaded) is type(model) and loaded.get_params() == model.get_params()
+        np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+    assert [p.name for p in tmp_path.iterdir()] and not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+
+
+def test_digits_autoencoder_beats_pca(digits_split):
+    """An 8-unit code reconstructs held-out digits better than PCA with 8 components."""
+    Xtr, _, Xte, _ = digits_split
+    ae = Autoencoder(hidden=(128, 8), activation="relu", code_activation="linear", epochs=60,
+                     batch_size=32, learning_rate=3e-3, random_state=0).fit(Xtr)
+    ae_mse = np.mean((ae.reconstruct(Xte) - Xte) ** 2)
+    pca_mse = np.mean((PCA(8).fit(Xtr).reconstruct(Xte) - Xte) ** 2)
+    assert ae_mse < 0.75 * pca_mse, (ae_mse, pca_mse)
+
+
+def test_linear_autoencoder_spans_the_pca_subspace():
+    """A linear autoencoder on squared error learns the principal subspace."""
+    rng = np.random.default_rng(3)
+    basis = np.linalg.qr(rng.normal(size=(6, 2)))[0]
+    X = rng.normal(size=(400, 2)) * [3.0, 1.5] @ basis.T + 0.2 * rng.normal(size=(400, 6)) + 0.5
+    ae = Autoencoder(hidden=(2,), activation="linear", loss="mse", epochs=500, batch_size=100,
+                     learning_rate=2e-2, dtype="float64", random_state=0).fit(X)
+    pca = PCA(2).fit(X)
+    decoder_rows = ae.get_weights()[2]  # (2, 6): the decoder's W spans the learned subspace
+    Q = np.linalg.qr(decoder_rows.T)[0]
+    P_ae, P_pca = Q @ Q.T, pca.components_.T @ pca.components_
+    assert np.linalg.norm(P_ae - P_pca, 2) < 0.01
+    ae_err = np.mean((ae.reconstruct(X) - X) ** 2)
+    pca_err = np.mean((pca.reconstruct(X) - X) ** 2)
+    assert pca_err <= ae_err < 1.01 * pca_err
