@@ -2,14 +2,15 @@
 
 Public API::
 
-    from npae import Autoencoder, PCA, gradcheck, load
+    from npae import (Autoencoder, DenoisingAutoencoder, ContractiveAutoencoder,
+                      SparseAutoencoder, PCA, gradcheck, load)
 """
 
 from . import datasets, errors
 from .gradcheck import gradcheck, rel_error
 from .io import load
-from .models import PCA, Autoencoder
+from .models import PCA, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
 
 __version__ = "0.1.0"
 
-__all__ = ["Autoencoder", "PCA", "gradcheck", "rel_error", "load", "datasets", "errors", "__version__"]
+__all__ = ["Autoencoder", "DenoisingAutoencoder", "ContractiveAutoencoder", "SparseAutoencoder", "PCA", "gradcheck", "rel_error", "load", "datasets", "errors", "__version__"]

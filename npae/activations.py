@@ -91,6 +91,32 @@ def linear_derivative(Z, A):
     return np.ones_like(Z)
 
 
+def sigmoid_second_derivative(Z, A):
+    """sigma''(z) = sigma'(z) (1 - 2 sigma(z))."""
+    return A * (1.0 - A) * (1.0 - 2.0 * A)
+
+
+def tanh_second_derivative(Z, A):
+    """tanh''(z) = -2 tanh(z) (1 - tanh(z)^2)."""
+    return -2.0 * A * (1.0 - A * A)
+
+
+def piecewise_linear_second_derivative(Z, A):
+    """relu'' = leaky_relu'' = linear'' = 0 (almost everywhere)."""
+    return np.zeros_like(Z)
+
+
+def elu_second_derivative(Z, A):
+    """elu''(z) = 0 if z > 0 else alpha exp(z) = elu(z) + alpha."""
+    return np.where(Z > 0, 0.0, A + ELU_ALPHA).astype(Z.dtype, copy=False)
+
+
+def softplus_second_derivative(Z, A):
+    """softplus''(z) = sigma(z) (1 - sigma(z))."""
+    S = sigmoid(Z)
+    return S * (1.0 - S)
+
+
 ACTIVATIONS = {
     "sigmoid": (sigmoid, sigmoid_derivative),
     "tanh": (tanh, tanh_derivative),
@@ -99,6 +125,18 @@ ACTIVATIONS = {
     "elu": (elu, elu_derivative),
     "softplus": (softplus, softplus_derivative),
     "linear": (linear, linear_derivative),
+}
+
+#: f''(z) as ``(Z, A) -> array``: what the analytic contractive penalty differentiates
+#: (its value holds f'(z)^2).
+SECOND_DERIVATIVES = {
+    "sigmoid": sigmoid_second_derivative,
+    "tanh": tanh_second_derivative,
+    "relu": piecewise_linear_second_derivative,
+    "leaky_relu": piecewise_linear_second_derivative,
+    "elu": elu_second_derivative,
+    "softplus": softplus_second_derivative,
+    "linear": piecewise_linear_second_derivative,
 }
 
 #: The open range of each activation's output, used to validate options that

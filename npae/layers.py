@@ -45,8 +45,12 @@ class Dense:
 
     def backward(self, dA, cache, need_dX=True):
         """dL/dA (n, n_out) -> dL/dX (n, n_in); accumulates dL/dW and dL/db."""
+        return self.backward_affine(self.backward_activation(dA, cache), cache, need_dX)
+
+    def backward_activation(self, dA, cache):
+        """dL/dA (n, n_out) -> dL/dZ = dL/dA * f'(Z) (n, n_out)."""
         X, Z, A = cache
-        return self.backward_affine(dA * ACTIVATIONS[self.activation][1](Z, A), cache, need_dX)
+        return dA * ACTIVATIONS[self.activation][1](Z, A)
 
     def backward_affine(self, dZ, cache, need_dX=True):
         """dL/dZ (n, n_out) -> dL/dX (n, n_in) (or None); accumulates dW += X.T dZ, db += sum dZ."""

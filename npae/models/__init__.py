@@ -2,8 +2,10 @@
 
 from .autoencoder import Autoencoder
 from .pca import PCA
+from .variants import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
 
 #: Classes that ``npae.load`` may rebuild from a file (and no others).
-SAVEABLE = (Autoencoder, PCA)
+SAVEABLE = (Autoencoder, DenoisingAutoencoder, ContractiveAutoencoder, SparseAutoencoder, PCA)
 
-__all__ = ["Autoencoder", "PCA", "SAVEABLE"]
+__all__ = ["Autoencoder", "DenoisingAutoencoder", "ContractiveAutoencoder", "SparseAutoencoder",
+           "PCA", "SAVEABLE"]

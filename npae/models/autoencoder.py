@@ -15,11 +15,13 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
+from ..activations import ACTIVATION_RANGES, ACTIVATIONS
 from ..errors import DataError, ParameterError
 from ..losses import LOSSES, output_delta, per_sample_loss
 from ..network import Network, autoencoder_specs, count_params
 from ..optim import OPTIMIZERS, make_optimizer
+from ..corruption import CORRUPTIONS, corrupt
+from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
 from ..penalties import weight_decay as weight_decay_penalty
 from ..training import run_epochs, split_validation
 from ..validation import check_array, check_is_fitted, check_number, check_option, check_random_state
@@ -29,21 +31,60 @@ from .base import BaseEstimator
 PREDICT_CHUNK = 4096
 
 
-def autoencoder_objective(net, X_in, X_target, loss_name, weight_decay=0.0, need_dX=False):
+class Objective(NamedTuple):
+    """What an autoencoder minimises: the reconstruction loss and the penalty weights."""
+
+    loss: str
+    weight_decay: float = 0.0
+    contractive: float = 0.0
+    contractive_mode: str = "analytic"
+    contractive_noise: float = 0.1
+    sparsity: float = 0.0
+    sparsity_mode: str = "kl"
+    sparsity_target: float = 0.05
+
+
+def autoencoder_objective(net, X_in, X_target, objective, rng=None, need_dX=False):
     """Training loss of an autoencoder at one batch, and its gradient.
 
-    L = reconstruction(X_target, net(X_in)) + weight_decay / 2 * sum ||W||^2.
-    X_in, X_target: (n, n_features). Fills ``net.grad`` with dL/dtheta; returns
-    ``(L, parts, dL/dX_in or None)`` where ``parts`` names each term of L."""
+    L = reconstruction(X_target, g(h(X_in))) + contractive + sparsity + weight decay
+    (each term as in ``npae.penalties``). X_in, X_target: (n, n_features); ``rng``
+    draws the stochastic contractive noise. Fills ``net.grad`` with dL/dtheta;
+    returns ``(L, parts, dL/dX_in or None)``, ``parts`` naming each term of L."""
     net.zero_grad()
+    n_enc = len(net.specs) // 2
+    code = n_enc - 1
     A, caches = net.forward(X_in)
-    Z = caches[-1][1]
-    reconstruction, dZ = output_delta(loss_name, X_target, Z, A, net.specs[-1].activation)
+    reconstruction, dZ = output_delta(objective.loss, X_target, caches[-1][1], A, net.specs[-1].activation)
     parts = {"reconstruction": reconstruction}
-    dX = net.backward(dZ, caches, need_dX=need_dX)
-    if weight_decay:
+    H = caches[code][2]
+    extra_dA = {}
+    dX_noisy = None
+    if objective.sparsity:
+        parts["sparsity"], extra_dA[code] = SPARSITY[objective.sparsity_mode](
+            H, *((objective.sparsity_target,) if objective.sparsity_mode == "kl" else ()), objective.sparsity)
+    if objective.contractive and objective.contractive_mode == "stochastic":
+        noise = objective.contractive_noise * rng.standard_normal(X_in.shape, dtype=X_in.dtype)
+        H_noisy, caches_noisy = net.forward(X_in + noise, 0, n_enc)
+        parts["contractive"], dH, dH_noisy = contractive_stochastic(H, H_noisy, objective.contractive)
+        extra_dA[code] = extra_dA[code] + dH if code in extra_dA else dH
+        dX_noisy = net.backward(net.layers[code].backward_activation(dH_noisy, caches_noisy[-1]),
+                                caches_noisy, need_dX=need_dX)
+    dX = net.backward(dZ, caches, extra_dA=extra_dA, need_dX=need_dX)
+    if dX_noisy is not None:
+        dX += dX_noisy
+    if objective.contractive and objective.contractive_mode == "analytic":
+        X0, Z0, A0 = caches[0]
+        value, dW, db, dX_pen = contractive_analytic(X0, net.param("encoder.0.W"), Z0, A0,
+                                                     net.specs[0].activation, objective.contractive)
+        parts["contractive"] = value
+        net.grad_of("encoder.0.W")[...] += dW
+        net.grad_of("encoder.0.b")[...] += db
+        if need_dX:
+            dX += dX_pen
+    if objective.weight_decay:
         names = net.weight_names()
-        value, grads = weight_decay_penalty([net.param(n) for n in names], weight_decay)
+        value, grads = weight_decay_penalty([net.param(n) for n in names], objective.weight_decay)
         for name, g in zip(names, grads):
             net.grad_of(name)[...] += g
         parts["weight_decay"] = value
@@ -78,8 +119,8 @@ class Autoencoder(BaseEstimator):
 
     def __init__(self, hidden=(256, 64), activation="sigmoid", code_activation=None,
                  output_activation="auto", loss="auto", tied=False, corruption=None, noise=0.0,
-                 contractive=0.0, contractive_mode="analytic", sparsity=0.0, sparsity_target=0.05,
-                 weight_decay=0.0, optimizer="adam", learning_rate=1e-3, momentum=0.9,
+                 contractive=0.0, contractive_mode="analytic", contractive_noise=0.1,
+                 sparsity=0.0, sparsity_target=0.05, sparsity_mode="kl", weight_decay=0.0, optimizer="adam", learning_rate=1e-3, momentum=0.9,
                  nesterov=False, batch_size=128, epochs=20, early_stopping=False, patience=5,
                  validation_fraction=0.0, on_divergence="raise", random_state=None,
                  dtype="float32", backend="auto", verbose=0):
@@ -93,8 +134,10 @@ class Autoencoder(BaseEstimator):
         self.noise = noise
         self.contractive = contractive
         self.contractive_mode = contractive_mode
+        self.contractive_noise = contractive_noise
         self.sparsity = sparsity
         self.sparsity_target = sparsity_target
+        self.sparsity_mode = sparsity_mode
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -133,13 +176,7 @@ class Autoencoder(BaseEstimator):
                                  f"the logits); got output_activation={self.output_activation!r}")
         if self.tied not in (True, False):
             raise ParameterError(f"tied must be True or False; got {self.tied!r}")
-        if self.corruption is not None or self.noise:
-            raise NotImplementedError("corruption (denoising) is not implemented yet; "
-                                      "leave corruption=None and noise=0")
-        if self.contractive:
-            raise NotImplementedError("the contractive penalty is not implemented yet; leave contractive=0")
-        if self.sparsity:
-            raise NotImplementedError("the sparsity penalty is not implemented yet; leave sparsity=0")
+        self._validate_regularization(hidden)
         check_number("weight_decay", self.weight_decay, low=0.0)
         check_option("optimizer", self.optimizer, OPTIMIZERS)
         check_number("learning_rate", self.learning_rate, low=0.0, low_open=True)
@@ -153,6 +190,36 @@ class Autoencoder(BaseEstimator):
         check_option("dtype", dtype, _DTYPES)
         check_option("backend", self.backend, {"auto", "numpy", "numba"})
         return hidden, np.dtype(_DTYPES[dtype])
+
+    def _validate_regularization(self, hidden):
+        if self.corruption is not None and not callable(self.corruption):
+            check_option("corruption", self.corruption, CORRUPTIONS)
+        check_number("noise", self.noise, low=0.0,
+                      high=1.0 if self.corruption in ("masking", "salt_pepper") else None)
+        if self.noise and self.corruption is None:
+            raise ParameterError(f"noise={self.noise!r} has no effect without a corruption; set "
+                                 f"corruption to one of {sorted(CORRUPTIONS)} (or noise=0)")
+        check_number("contractive", self.contractive, low=0.0)
+        check_option("contractive_mode", self.contractive_mode, {"analytic", "stochastic"})
+        check_number("contractive_noise", self.contractive_noise, low=0.0, low_open=True)
+        if self.contractive and self.contractive_mode == "analytic" and len(hidden) > 1:
+            raise ParameterError(
+                f"contractive_mode='analytic' is exact for a one-layer encoder only, and hidden={hidden} "
+                "has several; use contractive_mode='stochastic' (any depth), or train one-layer "
+                "contractive autoencoders greedily with StackedAutoencoder")
+        check_number("sparsity", self.sparsity, low=0.0)
+        check_option("sparsity_mode", self.sparsity_mode, SPARSITY)
+        check_number("sparsity_target", self.sparsity_target, low=0.0, high=1.0, low_open=True, high_open=True)
+        code_activation = self.code_activation or self.activation
+        if self.sparsity and self.sparsity_mode == "kl" and ACTIVATION_RANGES.get(code_activation) != (0.0, 1.0):
+            raise ParameterError(
+                f"sparsity_mode='kl' compares mean code activations with a target in (0, 1), so the code "
+                f"layer needs outputs in (0, 1) (code_activation='sigmoid'); got {code_activation!r}. "
+                "Use sparsity_mode='l1' for other activations")
+
+    def _objective(self):
+        return Objective(self.loss_, self.weight_decay, self.contractive, self.contractive_mode,
+                         self.contractive_noise, self.sparsity, self.sparsity_mode, self.sparsity_target)
 
     def _resolve_loss(self, X):
         """loss_ and output_activation_ from the options and the training data."""
@@ -176,6 +243,7 @@ class Autoencoder(BaseEstimator):
     def _initialize(self, X, hidden, dtype):
         self.loss_, self.output_activation_ = self._resolve_loss(X)
         self.n_features_in_ = X.shape[1]
+        self.data_range_ = (float(X.min()), float(X.max()))
         self._rng = check_random_state(self.random_state)
         self.network_ = Network(self._specs(X.shape[1], hidden), dtype=dtype)
         self.network_.init_params(self._rng)
@@ -231,11 +299,13 @@ class Autoencoder(BaseEstimator):
         if self._optimizer is None:
             self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, self.learning_rate,
                                              momentum=self.momentum, nesterov=self.nesterov)
-        optimizer, loss_name, wd = self._optimizer, self.loss_, self.weight_decay
+        optimizer, objective, rng = self._optimizer, self._objective(), self._rng
+        corruption, noise, data_range = self.corruption, self.noise, self.data_range_
 
         def step(rows):
             Xb = X[rows]
-            loss, parts, _ = autoencoder_objective(net, Xb, Xb, loss_name, weight_decay=wd)
+            X_in = Xb if corruption is None else corrupt(Xb, corruption, noise, rng, data_range)[0]
+            loss, parts, _ = autoencoder_objective(net, X_in, Xb, objective, rng)
             optimizer.step(net.theta, net.grad)
             return loss, parts
 
@@ -348,30 +418,41 @@ class Autoencoder(BaseEstimator):
         return self
 
     # ------------------------------------------------------------ gradcheck, io
-    def _gradcheck_problem(self, X):
+    def _gradcheck_problem(self, X, noise_seed=0):
+        """Float64 copy of the model's loss at X for ``npae.gradcheck``. Every random
+        draw (corruption, stochastic contractive noise) is re-made from ``noise_seed``
+        at each evaluation, so it is the same at every perturbed point. The "input"
+        is the clean X before corruption; the target stays X."""
         X = check_array(X, dtype=np.float64)
         if hasattr(self, "network_"):
-            net, loss_name = self.network_.copy(np.float64), self.loss_
             X = check_array(X, dtype=np.float64, n_features=self.n_features_in_)
+            model = self
+            net = self.network_.copy(np.float64)
         else:
             hidden, _ = self._validate_params()
-            probe = type(self)(**self.get_params(deep=False))
-            probe._initialize(X, hidden, np.float64)
-            net, loss_name = probe.network_, probe.loss_
+            model = type(self)(**self.get_params(deep=False))
+            model._initialize(X, hidden, np.float64)
+            net = model.network_
+        objective = model._objective()
         X_in = X.copy()
-        wd = self.weight_decay
 
         def evaluate():
-            loss, _, dX = autoencoder_objective(net, X_in, X, loss_name, weight_decay=wd, need_dX=True)
+            rng = np.random.default_rng(noise_seed)
+            X_tilde, keep = X_in, None
+            if self.corruption is not None:
+                X_tilde, keep = corrupt(X_in, self.corruption, self.noise, rng, model.data_range_)
+            loss, _, dX = autoencoder_objective(net, X_tilde, X, objective, rng, need_dX=True)
             grads = {name: net.grad_of(name).copy() for name in net.param_names}
-            grads["input"] = dX
+            grads["input"] = dX if keep is None else dX * keep
             return loss, grads
 
         arrays = {name: net.param(name) for name in net.param_names}
-        arrays["input"] = X_in
+        if not callable(self.corruption):
+            arrays["input"] = X_in
         return GradcheckProblem(arrays, evaluate)
 
-    _FILE_META = ("loss_", "output_activation_", "n_features_in_", "n_iter_", "history_", "backend_")
+    _FILE_META = ("loss_", "output_activation_", "n_features_in_", "n_iter_", "history_", "backend_",
+                  "data_range_")
 
     def _file_meta(self):
         check_is_fitted(self)
@@ -394,6 +475,10 @@ class Autoencoder(BaseEstimator):
         self.n_features_in_, self.n_iter_ = meta["n_features_in_"], meta["n_iter_"]
         self.history_ = {k: list(v) for k, v in meta["history_"].items()}
         self.backend_ = check_option("backend_", meta["backend_"], {"numpy", "numba"})
+        low, high = (float(v) for v in meta["data_range_"])
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+            raise DataError(f"data_range_ {meta['data_range_']!r} is not a finite [low, high]")
+        self.data_range_ = (low, high)
         specs = self._specs(self.n_features_in_, hidden)
         if count_params(specs) > max_params:
             raise DataError(f"the hyper-parameters describe {count_params(specs)} parameters, "
