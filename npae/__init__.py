@@ -7,10 +7,11 @@ Public API::
 """
 
 from . import datasets, errors
+from .backend import warmup
 from .gradcheck import gradcheck, rel_error
 from .io import load
 from .models import PCA, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
 
 __version__ = "0.1.0"
 
-__all__ = ["Autoencoder", "DenoisingAutoencoder", "ContractiveAutoencoder", "SparseAutoencoder", "PCA", "gradcheck", "rel_error", "load", "datasets", "errors", "__version__"]
+__all__ = ["Autoencoder", "DenoisingAutoencoder", "ContractiveAutoencoder", "SparseAutoencoder", "PCA", "gradcheck", "rel_error", "warmup", "load", "datasets", "errors", "__version__"]

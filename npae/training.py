@@ -69,9 +69,11 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
             total, totals = 0.0, {}
             for b, idx in enumerate(minibatch_indices(n, batch_size, rng)):
                 rows = train_indices[idx]
-                with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is caught below
+                with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is caught here
                     loss, parts = step(rows)
-                if not np.isfinite(loss):
+                    loss = float(loss)
+                    representable = np.isfinite(theta.dtype.type(loss))  # not NaN, inf, or beyond float32
+                if not representable:
                     theta[:] = last_good
                     result["diverged"] = True
                     history.setdefault("diverged_at", []).append((epoch, b + 1))
@@ -84,7 +86,7 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                     raise DivergenceError(msg)
                 total += loss * len(rows)
                 for key, value in parts.items():
-                    totals[key] = totals.get(key, 0.0) + value * len(rows)
+                    totals[key] = totals.get(key, 0.0) + float(value) * len(rows)
             record = {"loss": total / n}
             record.update({key: value / n for key, value in totals.items()})
             record["val_loss"] = validate() if validate is not None else None

@@ -171,22 +171,27 @@ def test_divergence_restores_and_raises(rng):
         ae.set_params(on_divergence="warn").fit(X)
 
 
-def test_interrupt_keeps_the_last_completed_epoch(rng, monkeypatch):
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_interrupt_keeps_the_last_completed_epoch(backend, rng, monkeypatch):
+    if backend == "numba":
+        pytest.importorskip("numba")
     X = rng.random((64, 5))
-    reference = small(hidden=(3,), epochs=2).fit(X)
-    ae = small(hidden=(3,), epochs=5)
+    reference = small(hidden=(3,), epochs=2, backend=backend).fit(X)
+    ae = small(hidden=(3,), epochs=5, backend=backend)
+    import npae.fused_step
     import npae.optim
 
+    owner, name = (npae.fused_step.FusedStep, "optimizer_step") if backend == "numba" else (npae.optim.Adam, "step")
     calls = {"n": 0}
-    original = npae.optim.Adam.step
+    original = getattr(owner, name)
 
-    def step(self, theta, grad):
+    def step(self, *args):
         calls["n"] += 1
         if calls["n"] == 2 * 2 + 1:  # two batches per epoch: interrupt early in epoch 3
             raise KeyboardInterrupt
-        return original(self, theta, grad)
+        return original(self, *args)
 
-    monkeypatch.setattr(npae.optim.Adam, "step", step)
+    monkeypatch.setattr(owner, name, step)
     with pytest.raises(KeyboardInterrupt):
         ae.fit(X)
     assert ae.n_iter_ == 2 and len(ae.history_["loss"]) == 2

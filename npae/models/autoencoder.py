@@ -16,7 +16,9 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..activations import ACTIVATION_RANGES, ACTIVATIONS
+from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
 from ..errors import DataError, ParameterError
+from ..fused_step import FusedStep
 from ..losses import LOSSES, output_delta, per_sample_loss
 from ..network import Network, autoencoder_specs, count_params
 from ..optim import OPTIMIZERS, make_optimizer
@@ -123,7 +125,7 @@ class Autoencoder(BaseEstimator):
                  sparsity=0.0, sparsity_target=0.05, sparsity_mode="kl", weight_decay=0.0, optimizer="adam", learning_rate=1e-3, momentum=0.9,
                  nesterov=False, batch_size=128, epochs=20, early_stopping=False, patience=5,
                  validation_fraction=0.0, on_divergence="raise", random_state=None,
-                 dtype="float32", backend="auto", verbose=0):
+                 dtype="float32", backend="auto", n_threads=None, verbose=0):
         self.hidden = hidden
         self.activation = activation
         self.code_activation = code_activation
@@ -152,6 +154,7 @@ class Autoencoder(BaseEstimator):
         self.random_state = random_state
         self.dtype = dtype
         self.backend = backend
+        self.n_threads = n_threads
         self.verbose = verbose
 
     # ------------------------------------------------------------ validation
@@ -188,7 +191,9 @@ class Autoencoder(BaseEstimator):
         check_option("on_divergence", self.on_divergence, {"raise", "warn"})
         dtype = self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
         check_option("dtype", dtype, _DTYPES)
-        check_option("backend", self.backend, {"auto", "numpy", "numba"})
+        check_option("backend", self.backend, set(BACKENDS))
+        if self.n_threads is not None:
+            check_number("n_threads", self.n_threads, low=1, integer=True)
         return hidden, np.dtype(_DTYPES[dtype])
 
     def _validate_regularization(self, hidden):
@@ -301,8 +306,14 @@ class Autoencoder(BaseEstimator):
                                              momentum=self.momentum, nesterov=self.nesterov)
         optimizer, objective, rng = self._optimizer, self._objective(), self._rng
         corruption, noise, data_range = self.corruption, self.noise, self.data_range_
+        fused = None
+        if resolve_backend(self.backend) == "numba" and FusedStep.supports(objective, corruption):
+            fused = FusedStep(net, objective, optimizer, corruption, noise, data_range, rng, load_kernels())
+        self.backend_ = "numba" if fused is not None else "numpy"
 
         def step(rows):
+            if fused is not None:
+                return fused(X, rows)
             Xb = X[rows]
             X_in = Xb if corruption is None else corrupt(Xb, corruption, noise, rng, data_range)[0]
             loss, parts, _ = autoencoder_objective(net, X_in, Xb, objective, rng)
@@ -320,12 +331,13 @@ class Autoencoder(BaseEstimator):
                 self.save(checkpoint)
 
         try:
-            result = run_epochs(theta=net.theta, step=step, train_indices=train_idx,
-                                batch_size=self.batch_size, epochs=epochs, rng=self._rng,
-                                history=self.history_, validate=validate,
-                                early_stopping=early_stopping, patience=self.patience,
-                                on_divergence=self.on_divergence, checkpoint=save,
-                                verbose=self.verbose, first_epoch=self.n_iter_ + 1)
+            with thread_limit(self.n_threads):
+                result = run_epochs(theta=net.theta, step=step, train_indices=train_idx,
+                                    batch_size=self.batch_size, epochs=epochs, rng=self._rng,
+                                    history=self.history_, validate=validate,
+                                    early_stopping=early_stopping, patience=self.patience,
+                                    on_divergence=self.on_divergence, checkpoint=save,
+                                    verbose=self.verbose, first_epoch=self.n_iter_ + 1)
         except BaseException:
             # the weights were restored; the optimizer's moments may hold NaN or a half step
             self._optimizer = None

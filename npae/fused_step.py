@@ -1,0 +1,147 @@
+"""The training step on numba kernels: the reference objective, fused and allocation-free.
+
+It computes exactly what ``npae.models.autoencoder.autoencoder_objective`` does
+(tested equal to it), then the optimizer step, but:
+
+* matrix products go to BLAS with ``np.matmul(..., out=buffer)``;
+* numba kernels fuse what BLAS leaves: bias + activation, activation derivative
+  + bias gradient, output bias + loss + gradient, the contractive penalty, the
+  corruption, weight decay and the optimizer update;
+* every buffer lives in a ``Workspace`` made once per batch size, so after the
+  first epoch a step allocates no arrays.
+
+Supported: both losses, every activation, tied weights, weight decay, the three
+named corruptions and the analytic contractive penalty. Anything else (sparsity,
+stochastic contractive, a corruption callable) runs on the reference objective;
+``FusedStep.supports`` says which.
+"""
+
+import numpy as np
+
+from .optim import SGD, Adam
+
+
+class Workspace:
+    """Buffers for one batch size ``n``: per layer Z, A (not for the output), dZ;
+    the batch itself; corruption noise; tied-weight and contractive scratch."""
+
+    def __init__(self, net, n, corrupted, contractive):
+        dtype = net.dtype
+        n_features = net.specs[0].n_in
+        self.X = np.empty((n, n_features), dtype)
+        self.X_in = np.empty((n, n_features), dtype) if corrupted else self.X
+        self.noise = np.empty((n, n_features), dtype) if corrupted else None
+        self.Z = [np.empty((n, s.n_out), dtype) for s in net.specs]
+        self.A = [np.empty((n, s.n_out), dtype) for s in net.specs[:-1]]
+        self.dZ = [np.empty((n, s.n_out), dtype) for s in net.specs]
+        tied_sources = {s.tied_to for s in net.specs if s.tied_to is not None}
+        self.tied_scratch = {i: np.empty((net.specs[i].n_in, net.specs[i].n_out), dtype) for i in tied_sources}
+        k = net.specs[0].n_out
+        self.column_norms = np.empty(k, dtype) if contractive else None
+        self.mean_sq = np.empty(k, dtype) if contractive else None
+        self.scale = np.empty(k, dtype) if contractive else None
+
+
+class FusedStep:
+    """``step(X, rows) -> (loss, parts)``: one optimizer step on the rows ``rows`` of X."""
+
+    def __init__(self, net, objective, optimizer, corruption, noise, data_range, rng, kernels):
+        self.net, self.objective, self.optimizer = net, objective, optimizer
+        self.corruption, self.noise, self.data_range, self.rng = corruption, noise, data_range, rng
+        self.K = kernels
+        self.codes = [kernels.ACTIVATION_CODES[s.activation] for s in net.specs]
+        self.workspaces = {}
+
+    @staticmethod
+    def supports(objective, corruption):
+        return (not objective.sparsity
+                and not (objective.contractive and objective.contractive_mode != "analytic")
+                and (corruption is None or isinstance(corruption, str)))
+
+    def workspace(self, n):
+        if n not in self.workspaces:
+            self.workspaces[n] = Workspace(self.net, n, self.corruption is not None,
+                                           bool(self.objective.contractive))
+        return self.workspaces[n]
+
+    def _corrupt(self, ws):
+        K, rng, level = self.K, self.rng, self.noise
+        if self.corruption == "gaussian":
+            rng.standard_normal(dtype=ws.noise.dtype, out=ws.noise)
+            K.gaussian_apply(ws.X, ws.noise, level, ws.X_in)
+        else:
+            rng.random(dtype=ws.noise.dtype, out=ws.noise)
+            if self.corruption == "masking":
+                K.masking_apply(ws.X, ws.noise, level, ws.X_in)
+            else:
+                low, high = self.data_range
+                K.salt_pepper_apply(ws.X, ws.noise, level, low, high, ws.X_in)
+
+    def loss_and_grad(self, ws):
+        """Forward and backward on ws.X_in against ws.X; fills net.grad; returns (L, parts)."""
+        K, net, obj = self.K, self.net, self.objective
+        layers, specs, codes = net.layers, net.specs, self.codes
+        last = len(layers) - 1
+        # forward: Z_l = A_{l-1} W_l (BLAS), then bias + activation (kernel)
+        A_prev = ws.X_in
+        for l, layer in enumerate(layers):
+            np.matmul(A_prev, layer.W, out=ws.Z[l])
+            if l < last:
+                K.bias_activation(ws.Z[l], layer.b, codes[l], ws.A[l])
+                A_prev = ws.A[l]
+        out = layers[last]
+        if obj.loss == "bce":
+            reconstruction = K.output_bce(ws.Z[last], out.b, ws.X, ws.dZ[last], out.db)
+        else:
+            reconstruction = K.output_mse(ws.Z[last], out.b, codes[last], ws.X, ws.dZ[last], out.db)
+        parts = {"reconstruction": reconstruction}
+        contractive = bool(obj.contractive)
+        if contractive:
+            K.column_sum_squares(layers[0].W, ws.column_norms)
+        # backward: dA_{l-1} = dZ_l W_l^T, dW_l = A_{l-1}^T dZ_l (BLAS); dZ_{l-1} by kernel
+        for l in range(last, -1, -1):
+            layer, spec = layers[l], specs[l]
+            A_prev = ws.A[l - 1] if l > 0 else ws.X_in
+            if l > 0:
+                np.matmul(ws.dZ[l], layer.W.T, out=ws.dZ[l - 1])
+            if spec.tied_to is not None:
+                # this layer's W is W_s^T: write (A^T dZ)^T = dZ^T A straight into dW_s
+                np.matmul(ws.dZ[l].T, A_prev, out=layers[spec.tied_to].dW)
+            elif l in ws.tied_scratch:
+                np.matmul(A_prev.T, ws.dZ[l], out=ws.tied_scratch[l])
+                layer.dW += ws.tied_scratch[l]
+            else:
+                np.matmul(A_prev.T, ws.dZ[l], out=layer.dW)
+            if l > 0:
+                below = layers[l - 1]
+                K.activation_backward(ws.dZ[l - 1], ws.Z[l - 1], ws.A[l - 1], codes[l - 1], ws.dZ[l - 1],
+                                      below.db)
+                if l == 1 and contractive:
+                    parts["contractive"] = K.contractive_delta(ws.Z[0], ws.A[0], codes[0], ws.column_norms,
+                                                               obj.contractive, ws.dZ[0], below.db, ws.mean_sq)
+        if contractive:
+            np.multiply(ws.mean_sq, 2.0 * obj.contractive, out=ws.scale)
+            K.add_scaled(layers[0].dW, layers[0].W, ws.scale)
+        if obj.weight_decay:
+            parts["weight_decay"] = sum(K.weight_decay_grad(net.param(name), net.grad_of(name), obj.weight_decay)
+                                        for name in net.weight_names())
+        return sum(parts.values()), parts
+
+    def __call__(self, X, rows):
+        ws = self.workspace(len(rows))
+        np.take(X, rows, axis=0, out=ws.X)
+        if self.corruption is not None:
+            self._corrupt(ws)
+        loss, parts = self.loss_and_grad(ws)
+        self.optimizer_step()
+        return loss, parts
+
+    def optimizer_step(self):
+        K, opt, net = self.K, self.optimizer, self.net
+        opt.t += 1
+        if isinstance(opt, Adam):
+            K.adam_step(net.theta, net.grad, opt.m, opt.v, opt.learning_rate, opt.beta1, opt.beta2, opt.eps, opt.t)
+        elif isinstance(opt, SGD) and opt.velocity is not None:
+            K.sgd_momentum_step(net.theta, net.grad, opt.velocity, opt.learning_rate, opt.momentum, opt.nesterov)
+        else:
+            K.sgd_step(net.theta, net.grad, opt.learning_rate)

@@ -1,0 +1,18 @@
+"""numba kernels: each the twin of a NumPy reference function, tested equal to it.
+
+Importing this package imports numba; ``npae`` imports it only through
+``npae.backend.load_kernels`` when the numba backend is used. Kernels work on
+plain arrays (no closures, no globals that change) and compile lazily on first
+use, with an on-disk cache.
+"""
+
+from .activations import ACTIVATION_CODES, activation_backward, bias_activation
+from .losses import output_bce, output_mse
+from .optim import adam_step, sgd_momentum_step, sgd_step
+from .penalties import (add_scaled, column_sum_squares, contractive_delta, gaussian_apply,
+                        masking_apply, salt_pepper_apply, weight_decay_grad)
+
+__all__ = ["ACTIVATION_CODES", "activation_backward", "bias_activation", "output_bce", "output_mse",
+           "adam_step", "sgd_momentum_step", "sgd_step", "add_scaled", "column_sum_squares",
+           "contractive_delta", "gaussian_apply", "masking_apply", "salt_pepper_apply",
+           "weight_decay_grad"]

@@ -1,0 +1,83 @@
+"""numba twins of ``npae.activations``: bias + activation forward, and the
+activation derivative fused with the bias gradient.
+
+Activations are passed as integer codes (``ACTIVATION_CODES``); the scalar
+functions below are the same formulas as the NumPy reference, element by element.
+"""
+
+import math
+
+from ..activations import ELU_ALPHA, LEAKY_RELU_SLOPE
+from ._jit import jit
+
+ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3, "elu": 4, "softplus": 5, "linear": 6}
+
+
+@jit
+def sigmoid_scalar(z):
+    """sigma(z) from exp(-|z|): never overflows."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@jit
+def activation_scalar(z, code):
+    """f(z) for the activation ``code``."""
+    if code == 0:
+        return sigmoid_scalar(z)
+    if code == 1:
+        return math.tanh(z)
+    if code == 2:
+        return z if z > 0 else 0.0 * z
+    if code == 3:
+        return z if z > 0 else LEAKY_RELU_SLOPE * z
+    if code == 4:
+        return z if z > 0 else ELU_ALPHA * math.expm1(z)
+    if code == 5:
+        return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+    return z
+
+
+@jit
+def derivative_scalar(z, a, code):
+    """f'(z) given z and a = f(z), for the activation ``code``."""
+    if code == 0:
+        return a * (1.0 - a)
+    if code == 1:
+        return 1.0 - a * a
+    if code == 2:
+        return 1.0 if z > 0 else 0.0
+    if code == 3:
+        return 1.0 if z > 0 else LEAKY_RELU_SLOPE
+    if code == 4:
+        return 1.0 if z > 0 else a + ELU_ALPHA
+    if code == 5:
+        return sigmoid_scalar(z)
+    return 1.0
+
+
+@jit
+def bias_activation(Z, b, code, A):
+    """In place: Z <- Z + b, A <- f(Z).  Z, A: (n, m); b: (m,)."""
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            z = Z[i, j] + b[j]
+            Z[i, j] = z
+            A[i, j] = activation_scalar(z, code)
+
+
+@jit
+def activation_backward(dA, Z, A, code, dZ, db):
+    """dZ <- dA * f'(Z); db <- sum over rows of dZ.  dA, Z, A, dZ: (n, m); db: (m,).
+    ``dZ`` may be ``dA`` itself (in place)."""
+    n, m = Z.shape
+    for j in range(m):
+        db[j] = 0.0
+    for i in range(n):
+        for j in range(m):
+            g = dA[i, j] * derivative_scalar(Z[i, j], A[i, j], code)
+            dZ[i, j] = g
+            db[j] += g

@@ -1,0 +1,238 @@
+"""Every numba kernel against its NumPy twin, and the fused training step against the
+reference objective (float64: relative 1e-12; float32: 1e-5; odd and strided shapes)."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from npae import Autoencoder  # noqa: E402
+from npae.activations import ACTIVATIONS, SECOND_DERIVATIVES  # noqa: E402
+from npae.backend import load_kernels  # noqa: E402
+from npae.corruption import corrupt  # noqa: E402
+from npae.fused_step import FusedStep  # noqa: E402
+from npae.losses import bce, mse  # noqa: E402
+from npae.models.autoencoder import autoencoder_objective  # noqa: E402
+from npae.optim import SGD, Adam  # noqa: E402
+from npae.penalties import contractive_analytic, weight_decay  # noqa: E402
+
+K = load_kernels()
+TOL = {np.float64: dict(rtol=1e-12, atol=1e-14), np.float32: dict(rtol=1e-5, atol=1e-6)}
+DTYPES = [np.float64, np.float32]
+
+
+def arrays(shape, dtype, seed=0, strided=False, scale=3.0):
+    """A random array, optionally a non-contiguous view (every other column)."""
+    rng = np.random.default_rng(seed)
+    if strided:
+        big = (rng.normal(size=(shape[0], 2 * shape[1])) * scale).astype(dtype)
+        return big[:, ::2]
+    return (rng.normal(size=shape) * scale).astype(dtype)
+
+
+@pytest.mark.parametrize("strided", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_bias_activation_and_backward(name, dtype, strided):
+    Z0 = arrays((7, 5), dtype, 1, strided)
+    b = arrays((5,), dtype, 2)
+    dA = arrays((7, 5), dtype, 3, strided)
+    forward, derivative = ACTIVATIONS[name]
+    Z_ref = Z0 + b
+    A_ref = forward(Z_ref)
+    Z, A = Z0.copy(), np.empty_like(A_ref)
+    K.bias_activation(Z, b, K.ACTIVATION_CODES[name], A)
+    np.testing.assert_allclose(Z, Z_ref, **TOL[dtype])
+    np.testing.assert_allclose(A, A_ref, **TOL[dtype])
+    dZ, db = np.empty_like(Z), np.empty(5, dtype)
+    K.activation_backward(dA, Z, A, K.ACTIVATION_CODES[name], dZ, db)
+    dZ_ref = dA * derivative(Z, A)  # same inputs: 1 - a^2 near saturation amplifies an ulp of A
+    np.testing.assert_allclose(dZ, dZ_ref, **TOL[dtype])
+    np.testing.assert_allclose(db, dZ_ref.sum(0), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations_at_extremes_match(name, dtype):
+    Z = np.array([[-1e4, -80.0, -1e-8, 0.0, 1e-8, 80.0, 1e4, np.nan]], dtype=dtype)
+    A = np.empty_like(Z)
+    K.bias_activation(Z.copy(), np.zeros(Z.shape[1], dtype), K.ACTIVATION_CODES[name], A)
+    np.testing.assert_allclose(A, ACTIVATIONS[name][0](Z), **TOL[dtype])  # NaN stays NaN
+
+
+@pytest.mark.parametrize("strided", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_output_bce(dtype, strided):
+    Z0 = arrays((6, 9), dtype, 1, strided)
+    b = arrays((9,), dtype, 2)
+    Y = np.abs(arrays((6, 9), dtype, 3, strided)) % 1.0
+    loss_ref, dZ_ref = bce(Y, Z0 + b)
+    Z, dZ, db = Z0.copy(), np.empty((6, 9), dtype), np.empty(9, dtype)
+    loss = K.output_bce(Z, b, Y, dZ, db)
+    assert loss == pytest.approx(loss_ref, rel=TOL[dtype]["rtol"])
+    np.testing.assert_allclose(dZ, dZ_ref, **TOL[dtype])
+    np.testing.assert_allclose(db, dZ_ref.sum(0), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_output_mse(name, dtype):
+    Z0, b, Y = arrays((5, 7), dtype, 1), arrays((7,), dtype, 2), arrays((5, 7), dtype, 3)
+    forward, derivative = ACTIVATIONS[name]
+    Z_ref = Z0 + b
+    A_ref = forward(Z_ref)
+    loss_ref, dA = mse(Y, A_ref)
+    dZ_ref = dA * derivative(Z_ref, A_ref)
+    Z, dZ, db = Z0.copy(), np.empty((5, 7), dtype), np.empty(7, dtype)
+    loss = K.output_mse(Z, b, K.ACTIVATION_CODES[name], Y, dZ, db)
+    assert loss == pytest.approx(loss_ref, rel=TOL[dtype]["rtol"])
+    np.testing.assert_allclose(dZ, dZ_ref, **TOL[dtype])
+    np.testing.assert_allclose(db, dZ_ref.sum(0), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_optimizer_kernels(dtype):
+    n = 37
+    for make, kernel_step in [
+        (lambda: Adam(n, dtype, 1e-2), lambda o, th, g: K.adam_step(th, g, o.m, o.v, o.learning_rate,
+                                                                     o.beta1, o.beta2, o.eps, o.t)),
+        (lambda: SGD(n, dtype, 0.1, momentum=0.9, nesterov=True),
+         lambda o, th, g: K.sgd_momentum_step(th, g, o.velocity, o.learning_rate, o.momentum, o.nesterov)),
+        (lambda: SGD(n, dtype, 0.1, momentum=0.9),
+         lambda o, th, g: K.sgd_momentum_step(th, g, o.velocity, o.learning_rate, o.momentum, o.nesterov)),
+        (lambda: SGD(n, dtype, 0.1, momentum=0.0), lambda o, th, g: K.sgd_step(th, g, o.learning_rate)),
+    ]:
+        ref_opt, ker_opt = make(), make()
+        theta_ref = arrays((n,), dtype, 0)
+        theta = theta_ref.copy()
+        for t in range(4):
+            g = arrays((n,), dtype, 10 + t)
+            ref_opt.step(theta_ref, g)
+            ker_opt.t += 1
+            kernel_step(ker_opt, theta, g)
+            np.testing.assert_allclose(theta, theta_ref, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_contractive_kernel(name, dtype):
+    X, W = arrays((6, 5), dtype, 1, scale=0.5), arrays((5, 4), dtype, 2, scale=0.5)
+    Z = X @ W + 0.1
+    A = ACTIVATIONS[name][0](Z)
+    value_ref, dW_ref, db_ref, _ = contractive_analytic(X, W, Z, A, name, 0.3)
+    w, mean_sq, db = np.empty(4, dtype), np.empty(4, dtype), np.zeros(4, dtype)
+    K.column_sum_squares(W, w)
+    dZ = np.zeros_like(Z)
+    value = K.contractive_delta(Z, A, K.ACTIVATION_CODES[name], w, 0.3, dZ, db, mean_sq)
+    dW = X.T @ dZ
+    K.add_scaled(dW, W, (2 * 0.3 * mean_sq).astype(dtype))
+    assert value == pytest.approx(value_ref, rel=TOL[dtype]["rtol"], abs=1e-12)
+    np.testing.assert_allclose(dW, dW_ref, **TOL[dtype])
+    np.testing.assert_allclose(db, db_ref, **TOL[dtype])
+    z = np.array([[0.7, -0.3]], dtype)
+    a = ACTIVATIONS[name][0](z)
+    got = [K.penalties.second_derivative_scalar(zz, aa, K.ACTIVATION_CODES[name]) for zz, aa in zip(z[0], a[0])]
+    np.testing.assert_allclose(got, SECOND_DERIVATIVES[name](z, a)[0], **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weight_decay_kernel(dtype):
+    W, dW = arrays((4, 3), dtype, 1), arrays((4, 3), dtype, 2)
+    value_ref, (g_ref,) = weight_decay([W], 0.2)
+    expected = dW + g_ref
+    value = K.weight_decay_grad(W, dW, 0.2)
+    assert value == pytest.approx(value_ref, rel=TOL[dtype]["rtol"])
+    np.testing.assert_allclose(dW, expected, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["gaussian", "masking", "salt_pepper"])
+def test_corruption_kernels_match_the_reference_draw(name, dtype):
+    X = np.abs(arrays((5, 8), dtype, 1)) % 1.0
+    ref, _ = corrupt(X, name, 0.3, np.random.default_rng(4), data_range=(-1.0, 2.0))
+    rng = np.random.default_rng(4)
+    noise, out = np.empty_like(X), np.empty_like(X)
+    if name == "gaussian":
+        rng.standard_normal(dtype=dtype, out=noise)
+        K.gaussian_apply(X, noise, 0.3, out)
+    else:
+        rng.random(dtype=dtype, out=noise)
+        if name == "masking":
+            K.masking_apply(X, noise, 0.3, out)
+        else:
+            K.salt_pepper_apply(X, noise, 0.3, -1.0, 2.0, out)
+    np.testing.assert_allclose(out, ref, **TOL[dtype])
+
+
+# ------------------------------------------------------------------ the fused step
+CASES = [dict(activation=a, loss=l, tied=t) for a in sorted(ACTIVATIONS) for l in ("mse", "bce") for t in (False, True)]
+CASES += [dict(activation="sigmoid", contractive=0.2), dict(activation="tanh", contractive=0.2, tied=True, loss="mse"),
+          dict(activation="relu", weight_decay=0.01, tied=True), dict(corruption="masking", noise=0.3),
+          dict(corruption="gaussian", noise=0.2, loss="mse"), dict(corruption="salt_pepper", noise=0.2),
+          dict(activation="softplus", corruption="masking", noise=0.2, contractive=0.1, weight_decay=0.01)]
+
+
+@pytest.mark.parametrize("params", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_fused_step_equals_reference_objective(params):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.05, 0.95, size=(9, 7)) if params.get("loss", "bce") == "bce" else rng.normal(size=(9, 7))
+    hidden = (5,) if params.get("contractive") else (6, 4, 3)
+    model = Autoencoder(hidden=hidden, epochs=0, dtype="float64", random_state=1, **params).fit(X)
+    net = model.network_
+    objective = model._objective()
+    step = FusedStep(net, objective, None, model.corruption, model.noise, model.data_range_,
+                     np.random.default_rng(5), K)
+    ws = step.workspace(X.shape[0])
+    ws.X[...] = X
+    if model.corruption is not None:
+        step._corrupt(ws)
+    loss, parts = step.loss_and_grad(ws)
+    fused_grad = net.grad.copy()
+    X_in = X if model.corruption is None else corrupt(X, model.corruption, model.noise, np.random.default_rng(5),
+                                                      model.data_range_)[0]
+    loss_ref, parts_ref, _ = autoencoder_objective(net, X_in, X, objective)
+    assert loss == pytest.approx(loss_ref, rel=1e-12)
+    assert parts.keys() == parts_ref.keys()
+    np.testing.assert_allclose(fused_grad, net.grad, rtol=1e-11, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fit_agrees_across_backends(dtype, digits):
+    X = digits[0][:256]
+    params = dict(hidden=(32, 8), activation="relu", epochs=3, batch_size=50, dtype=dtype, random_state=0)
+    a = Autoencoder(backend="numpy", **params).fit(X)
+    b = Autoencoder(backend="numba", **params).fit(X)
+    assert a.backend_ == "numpy" and b.backend_ == "numba"
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == "float64" else dict(rtol=2e-3, atol=2e-4)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, **tol)
+
+
+def test_unsupported_objectives_fall_back_to_the_reference(digits):
+    X = digits[0][:64]
+    ae = Autoencoder(hidden=(8,), sparsity=0.1, epochs=1, backend="numba", random_state=0).fit(X)
+    assert ae.backend_ == "numpy"
+
+
+def test_training_step_allocates_nothing_once_running(digits):
+    X = digits[0][:512].astype(np.float32)
+    ae = Autoencoder(hidden=(64, 16), activation="relu", corruption="masking", noise=0.3, weight_decay=1e-4,
+                     epochs=0, backend="numba", random_state=0).fit(X)
+    from npae.backend import load_kernels as lk
+    from npae.optim import make_optimizer
+
+    opt = make_optimizer("adam", ae.network_.n_params, np.float32, 1e-3)
+    step = FusedStep(ae.network_, ae._objective(), opt, "masking", 0.3, (0.0, 1.0), np.random.default_rng(0), lk())
+    rows = np.arange(128)
+    for _ in range(3):
+        step(X, rows)  # warm up: compile and size the workspace
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for k in range(50):
+        step(X, rows + (k % 3) * 128)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
+    assert grown < 16 * 1024, grown  # a few small Python objects, no arrays (one batch is 32 KiB)
