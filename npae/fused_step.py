@@ -137,11 +137,19 @@ class FusedStep:
         return loss, parts
 
     def optimizer_step(self):
-        K, opt, net = self.K, self.optimizer, self.net
-        opt.t += 1
-        if isinstance(opt, Adam):
-            K.adam_step(net.theta, net.grad, opt.m, opt.v, opt.learning_rate, opt.beta1, opt.beta2, opt.eps, opt.t)
-        elif isinstance(opt, SGD) and opt.velocity is not None:
-            K.sgd_momentum_step(net.theta, net.grad, opt.velocity, opt.learning_rate, opt.momentum, opt.nesterov)
-        else:
-            K.sgd_step(net.theta, net.grad, opt.learning_rate)
+        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad)
+
+
+def optimizer_kernel_step(K, opt, theta, grad):
+    """One step of the reference optimizer ``opt`` (its state arrays) by the numba kernels,
+    with the scalars cast to theta's dtype as NumPy casts the reference's Python floats."""
+    dt = theta.dtype.type
+    opt.t += 1
+    if isinstance(opt, Adam):
+        b1, b2 = opt.beta1, opt.beta2
+        K.adam_step(theta, grad, opt.m, opt.v, dt(b1), dt(1.0 - b1), dt(b2), dt(1.0 - b2),
+                    dt(opt.learning_rate / (1.0 - b1 ** opt.t)), dt(np.sqrt(1.0 - b2 ** opt.t)), dt(opt.eps))
+    elif isinstance(opt, SGD) and opt.velocity is not None:
+        K.sgd_momentum_step(theta, grad, opt.velocity, dt(opt.learning_rate), dt(opt.momentum), opt.nesterov)
+    else:
+        K.sgd_step(theta, grad, dt(opt.learning_rate))

@@ -70,14 +70,22 @@ def bias_activation(Z, b, code, A):
 
 
 @jit
+def column_sums(D, out):
+    """out_j = sum_i D_ij (rows added in order).  D: (n, m); out: (m,)."""
+    n, m = D.shape
+    for j in range(m):
+        out[j] = 0.0
+    for i in range(n):
+        for j in range(m):
+            out[j] += D[i, j]
+
+
+@jit
 def activation_backward(dA, Z, A, code, dZ, db):
     """dZ <- dA * f'(Z); db <- sum over rows of dZ.  dA, Z, A, dZ: (n, m); db: (m,).
     ``dZ`` may be ``dA`` itself (in place)."""
     n, m = Z.shape
-    for j in range(m):
-        db[j] = 0.0
     for i in range(n):
         for j in range(m):
-            g = dA[i, j] * derivative_scalar(Z[i, j], A[i, j], code)
-            dZ[i, j] = g
-            db[j] += g
+            dZ[i, j] = dA[i, j] * derivative_scalar(Z[i, j], A[i, j], code)
+    column_sums(dZ, db)

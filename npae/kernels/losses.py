@@ -9,27 +9,34 @@ elements reduction as the reference.
 import math
 
 from ._jit import jit
-from .activations import activation_scalar, derivative_scalar, sigmoid_scalar
+from .activations import activation_scalar, column_sums, derivative_scalar
 
 
 @jit
 def output_bce(Z, b, Y, dZ, db):
-    """L = mean(softplus(z) - y z) with z = Z + b;  dL/dz = (sigma(z) - y) / size.  All (n, m)."""
+    """L = mean(softplus(z) - y z) with z = Z + b;  dL/dz = (sigma(z) - y) / size.  All (n, m).
+    One exp and one log per element: with e = exp(-|z|) and d = 1 + e,
+    softplus(z) = max(z, 0) + log(d) and sigma(z) = 1/d (z >= 0) or e/d (z < 0).
+    log(1 + e) rather than log1p(e): twice as fast, and its rounding (about 1e-16
+    absolute per element) is far below what the float64 loss can show."""
     n, m = Z.shape
-    scale = 1.0 / (n * m)
+    one, zero = Z.dtype.type(1.0), Z.dtype.type(0.0)  # float32 models compute in float32
+    scale = one / (n * m)
     total = 0.0
-    for j in range(m):
-        db[j] = 0.0
     for i in range(n):
+        row = 0.0
         for j in range(m):
             z = Z[i, j] + b[j]
             Z[i, j] = z
             y = Y[i, j]
-            total += max(z, 0.0) + math.log1p(math.exp(-abs(z))) - y * z
-            g = (sigmoid_scalar(z) - y) * scale
-            dZ[i, j] = g
-            db[j] += g
-    return total * scale
+            e = math.exp(-abs(z))
+            d = one + e
+            row += max(z, zero) + math.log(d) - y * z
+            s = one / d if z >= zero else e / d
+            dZ[i, j] = (s - y) * scale
+        total += row
+    column_sums(dZ, db)
+    return total / (n * m)
 
 
 @jit
@@ -38,16 +45,15 @@ def output_mse(Z, b, code, Y, dZ, db):
     n, m = Z.shape
     scale = 1.0 / (n * m)
     total = 0.0
-    for j in range(m):
-        db[j] = 0.0
     for i in range(n):
+        row = 0.0
         for j in range(m):
             z = Z[i, j] + b[j]
             Z[i, j] = z
             a = activation_scalar(z, code)
             d = a - Y[i, j]
-            total += d * d
-            g = 2.0 * d * scale * derivative_scalar(z, a, code)
-            dZ[i, j] = g
-            db[j] += g
+            row += d * d
+            dZ[i, j] = 2.0 * d * scale * derivative_scalar(z, a, code)
+        total += row
+    column_sums(dZ, db)
     return total * scale

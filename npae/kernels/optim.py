@@ -1,4 +1,9 @@
-"""numba twins of ``npae.optim``: each optimizer step as one pass over the flat vectors."""
+"""numba twins of ``npae.optim``: each optimizer step as one pass over the flat vectors.
+
+Scalars arrive already cast to the parameters' dtype (``npae.fused_step`` does it),
+so a float32 model computes in float32, exactly as NumPy does with the reference's
+Python-float scalars, and the loop can use the processor's vector instructions.
+"""
 
 import math
 
@@ -6,14 +11,14 @@ from ._jit import jit
 
 
 @jit
-def adam_step(theta, grad, m, v, lr, beta1, beta2, eps, t):
-    """PyTorch's Adam, in place: m, v moments; theta -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)."""
-    step_size = lr / (1.0 - beta1 ** t)
-    root_bc2 = math.sqrt(1.0 - beta2 ** t)
+def adam_step(theta, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, step_size, root_bc2, eps):
+    """PyTorch's Adam, in place: m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+    theta -= step_size * m / (sqrt(v) / root_bc2 + eps), with step_size = lr / (1 - b1^t)
+    and root_bc2 = sqrt(1 - b2^t)."""
     for i in range(theta.shape[0]):
         g = grad[i]
-        m[i] = beta1 * m[i] + (1.0 - beta1) * g
-        v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
+        m[i] = beta1 * m[i] + one_minus_beta1 * g
+        v[i] = beta2 * v[i] + one_minus_beta2 * (g * g)
         theta[i] -= step_size * (m[i] / (math.sqrt(v[i]) / root_bc2 + eps))
 
 

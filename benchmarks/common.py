@@ -1,0 +1,95 @@
+"""Shared helpers for the benchmarks: the machine, timing, the matrix-product limit.
+
+Benchmarks are programs, not tests: they print a table and write JSON; timings
+are only ever compared side by side within one run (ratios).
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # run from a checkout without installing
+
+
+def machine():
+    """What the numbers were measured on."""
+    info = {"python": platform.python_version(), "numpy": np.__version__, "cores": os.cpu_count(),
+            "platform": platform.platform()}
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        info["cpu"] = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines() if l.startswith("Model name")), "?")
+    except OSError:
+        info["cpu"] = platform.processor() or "?"
+    try:
+        info["load"] = os.getloadavg()[0]
+    except OSError:
+        pass
+    try:
+        import threadpoolctl
+        info["blas"] = [f"{p['internal_api']} {p.get('version')} ({p['num_threads']} threads, "
+                        f"{p.get('architecture')})" for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    except ImportError:
+        pass
+    for name in ("numba", "torch", "sklearn"):
+        try:
+            info[name] = __import__(name).__version__
+        except ImportError:
+            info[name] = None
+    return info
+
+
+def best_time(fn, repeats=20, min_time=0.2):
+    """Best wall time of fn() over repeats (at least ``min_time`` seconds of calls)."""
+    fn()
+    best, total, count = np.inf, 0.0, 0
+    while count < repeats or total < min_time:
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        best, total, count = min(best, dt), total + dt, count + 1
+        if count > 10000:
+            break
+    return best
+
+
+def matmul_limit(sizes, batch, dtype=np.float32):
+    """Samples/s if a training step cost only its matrix products, each at its best time:
+    per layer (n_in -> n_out) the forward X W, the weight gradient A^T dZ, and (above the
+    first layer) the input gradient dZ W^T, at exactly the step's shapes."""
+    rng = np.random.default_rng(0)
+    total = 0.0
+    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        X = rng.random((batch, n_in), dtype=dtype)
+        W = rng.random((n_in, n_out), dtype=dtype)
+        dZ = rng.random((batch, n_out), dtype=dtype)
+        out_f, out_w, out_x = np.empty((batch, n_out), dtype), np.empty((n_in, n_out), dtype), np.empty((batch, n_in), dtype)
+        total += best_time(lambda: np.matmul(X, W, out=out_f))
+        total += best_time(lambda: np.matmul(X.T, dZ, out=out_w))
+        if k > 0:
+            total += best_time(lambda: np.matmul(dZ, W.T, out=out_x))
+    return batch / total
+
+
+def write_json(name, payload):
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    path = os.path.join(HERE, "results", f"{name}.json")
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1, default=str)
+    return path
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def fmt(x, digits=0):
+    return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:,.{digits}f}"
