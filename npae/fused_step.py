@@ -19,6 +19,7 @@ stochastic contractive, a corruption callable) runs on the reference objective;
 import numpy as np
 
 from .optim import SGD, Adam
+from .training import gather_rows
 
 
 class Workspace:
@@ -129,7 +130,7 @@ class FusedStep:
 
     def __call__(self, X, rows):
         ws = self.workspace(len(rows))
-        np.take(X, rows, axis=0, out=ws.X)
+        gather_rows(X, rows, out=ws.X)
         if self.corruption is not None:
             self._corrupt(ws)
         loss, parts = self.loss_and_grad(ws)

@@ -9,6 +9,8 @@ parameter (``encoder.0.W``, ...). Loading:
   array's header (shape and dtype) against the structure rebuilt from the
   hyper-parameters BEFORE reading it: a file can never make npae allocate more
   than its own size;
+* checks each array against the SHA-256 the metadata records for it, so swapped
+  or altered arrays are refused even where the zip's own CRCs were rewritten;
 * refuses anything unexpected (unknown keys, class, version, option, a NaN
   weight) with ``ModelFileError``, never loading a model partially.
 
@@ -16,6 +18,7 @@ Saving writes a temporary file in the target folder, flushes and fsyncs it, then
 renames it over the target: a crash never leaves a half-written model.
 """
 
+import hashlib
 import json
 import os
 import tempfile
@@ -61,6 +64,11 @@ def _tuples(value):
     return value
 
 
+def _digest(array):
+    """SHA-256 of an array's bytes (C order): ties each array to its name in the metadata."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
 def save(model, path):
     """Write a fitted ``model`` to ``path`` (.npz) atomically."""
     meta, arrays = model._file_meta(), model._file_arrays()
@@ -70,7 +78,8 @@ def save(model, path):
         "class": type(model).__name__,
         "params": _jsonable(model.get_params(deep=False), "params"),
         "meta": _jsonable(meta, "meta"),
-        "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.name} for name, a in arrays.items()},
+        "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.name, "sha256": _digest(a)}
+                   for name, a in arrays.items()},
     }
     payload = {META_KEY: np.array(json.dumps(document))}
     payload.update({name: np.ascontiguousarray(a) for name, a in arrays.items()})
@@ -176,9 +185,18 @@ def _load(path):
             if tuple(shape) != dest.shape or dtype != dest.dtype:
                 raise ModelFileError(f"array {name!r} has shape {shape} and dtype {dtype}; "
                                      f"the model needs {dest.shape} {dest.dtype}")
-        for name, dest in destinations.items():
+        declared_arrays = document.get("arrays")
+        if not isinstance(declared_arrays, dict) or set(declared_arrays) != set(destinations):
+            raise ModelFileError("the metadata's array list does not match the file")
+        arrays = {}
+        for name in destinations:
             array = npz[name]
+            entry = declared_arrays[name]
+            if not isinstance(entry, dict) or entry.get("sha256") != _digest(array):
+                raise ModelFileError(f"array {name!r} does not match its checksum (swapped or altered)")
             if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
                 raise ModelFileError(f"array {name!r} contains NaN or infinite values")
-            dest[...] = array
+            arrays[name] = array
+        for name, dest in destinations.items():
+            dest[...] = arrays[name]
     return model

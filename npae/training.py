@@ -6,7 +6,9 @@ one optimizer step on the rows ``indices`` of the training data, and
 ``validate()`` for the validation loss. It owns the guarantees:
 
 * every epoch appends exactly one entry to each ``history`` list;
-* a NaN or infinite loss restores the last good weights and raises
+* a NaN or infinite loss (or one beyond the model's float precision) restores
+  the last good weights -- the best epoch's with early stopping, else the last
+  finished epoch's -- records where in ``history["diverged_at"]`` and raises
   ``DivergenceError`` (or warns, with ``on_divergence="warn"``);
 * Ctrl-C (``KeyboardInterrupt``) restores the weights of the last completed
   epoch and propagates;
@@ -20,6 +22,19 @@ import warnings
 import numpy as np
 
 from .errors import DivergenceError
+
+
+def gather_rows(X, rows, out=None):
+    """Rows ``rows`` of X as an array of ``out``'s dtype, into ``out`` when given.
+
+    Only those rows are read, so X may be an ``np.memmap`` far larger than memory;
+    a different dtype is converted batch by batch."""
+    if out is None:
+        return np.asarray(X[rows])
+    if X.dtype == out.dtype:
+        return np.take(X, rows, axis=0, out=out)
+    out[...] = X[rows]
+    return out
 
 
 def minibatch_indices(n_samples, batch_size, rng, shuffle=True):
@@ -74,7 +89,7 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                     loss = float(loss)
                     representable = np.isfinite(theta.dtype.type(loss))  # not NaN, inf, or beyond float32
                 if not representable:
-                    theta[:] = last_good
+                    theta[:] = best_theta if best_theta is not None and best_epoch is not None else last_good
                     result["diverged"] = True
                     history.setdefault("diverged_at", []).append((epoch, b + 1))
                     msg = (f"training diverged at epoch {epoch}, batch {b + 1}: the loss became {loss}. "

@@ -8,11 +8,17 @@ import numpy as np
 from .errors import DataError, DataTypeError, NotFittedError, ParameterError
 
 
-def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False):
+#: Rows checked at a time, so checking a memmap never loads it whole.
+CHECK_CHUNK_ROWS = 4096
+
+
+def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False, estimator=None):
     """Return ``X`` as a 2-D finite array of ``dtype`` (n_samples, n_features).
 
     Accepts arrays of any real dtype, memmaps, lists of lists and anything with
-    ``__array__``; copies only when the dtype differs."""
+    ``__array__``; copies only when the dtype differs. ``dtype=None`` keeps the
+    array's own (real) dtype and never copies: the checks then run over chunks
+    of rows, which is how a memmap larger than memory is validated."""
     try:
         A = np.asarray(X)
     except (TypeError, ValueError) as exc:
@@ -36,23 +42,39 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
         raise DataError(f"{name} is empty (shape {A.shape}); it needs at least one sample "
                         "and one feature")
     if n_features is not None and A.shape[1] != n_features:
-        raise DataError(f"{name} has {A.shape[1]} features, but the model was fitted with "
-                        f"{n_features}; pass data with the same columns as in fit")
-    A = A.astype(dtype, copy=False)
+        raise DataError(f"{name} has {A.shape[1]} features, but {estimator or 'the model'} is expecting "
+                        f"{n_features} features as input; pass data with the same columns as in fit")
+    if dtype is not None:
+        A = A.astype(dtype, copy=False)
     if A.dtype.kind == "f":
-        finite = np.isfinite(A)
-        if not finite.all():
-            bad = np.argwhere(~finite)
-            r, c = bad[0]
-            raise DataError(f"{name} contains {len(bad)} NaN or infinite value(s); the first is "
+        n_bad, first = 0, None
+        for start in range(0, A.shape[0], CHECK_CHUNK_ROWS):
+            finite = np.isfinite(A[start:start + CHECK_CHUNK_ROWS])
+            if not finite.all():
+                bad = np.argwhere(~finite)
+                n_bad += len(bad)
+                if first is None:
+                    first = (start + bad[0][0], bad[0][1])
+        if n_bad:
+            r, c = first
+            raise DataError(f"{name} contains {n_bad} NaN or infinite value(s); the first is "
                             f"{A[r, c]} at row {r}, column {c}. Remove or impute them before fitting")
     if unit_interval:
-        lo, hi = float(A.min()), float(A.max())
+        lo, hi = data_range(A)
         if lo < 0.0 or hi > 1.0:
             raise DataError(f"loss='bce' needs {name} in [0, 1], but its values range over "
                             f"[{lo:g}, {hi:g}]; scale the data to [0, 1] (e.g. divide by the "
                             "maximum) or use loss='mse'")
     return A
+
+
+def data_range(A):
+    """(min, max) of A as floats, read chunk by chunk."""
+    lo, hi = np.inf, -np.inf
+    for start in range(0, A.shape[0], CHECK_CHUNK_ROWS):
+        chunk = A[start:start + CHECK_CHUNK_ROWS]
+        lo, hi = min(lo, float(chunk.min())), max(hi, float(chunk.max()))
+    return lo, hi
 
 
 def check_random_state(random_state):

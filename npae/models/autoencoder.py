@@ -25,8 +25,9 @@ from ..optim import OPTIMIZERS, make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
 from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
 from ..penalties import weight_decay as weight_decay_penalty
-from ..training import run_epochs, split_validation
-from ..validation import check_array, check_is_fitted, check_number, check_option, check_random_state
+from ..training import gather_rows, run_epochs, split_validation
+from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
+                          data_range)
 from .base import BaseEstimator
 
 #: Rows per chunk in transform / reconstruct / score_samples (bounds their memory).
@@ -226,14 +227,21 @@ class Autoencoder(BaseEstimator):
         return Objective(self.loss_, self.weight_decay, self.contractive, self.contractive_mode,
                          self.contractive_noise, self.sparsity, self.sparsity_mode, self.sparsity_target)
 
-    def _resolve_loss(self, X):
-        """loss_ and output_activation_ from the options and the training data."""
-        in_unit = bool(X.min() >= 0.0 and X.max() <= 1.0)
+    def _check_data(self, X, dtype, name="X", n_features=None, unit_interval=False):
+        """Validate X once. A memmap keeps its dtype and is never copied (rows are
+        converted batch by batch); anything else becomes one array of ``dtype``."""
+        keep = isinstance(X, np.memmap)
+        return check_array(X, dtype=None if keep else dtype, name=name, n_features=n_features,
+                           unit_interval=unit_interval, estimator=type(self).__name__)
+
+    def _resolve_loss(self, X, low, high):
+        """loss_ and output_activation_ from the options and the training data's range."""
+        in_unit = bool(low >= 0.0 and high <= 1.0)
         loss = self.loss
         if loss == "auto":
             loss = "bce" if in_unit and self.output_activation in ("auto", "sigmoid") else "mse"
         if loss == "bce" and not in_unit:
-            check_array(X, dtype=X.dtype, unit_interval=True)
+            check_array(X, dtype=None, unit_interval=True)
         out = self.output_activation
         if out == "auto":
             out = "sigmoid" if loss == "bce" else "linear"
@@ -246,9 +254,10 @@ class Autoencoder(BaseEstimator):
                                  self.output_activation_, self.tied)
 
     def _initialize(self, X, hidden, dtype):
-        self.loss_, self.output_activation_ = self._resolve_loss(X)
+        low, high = data_range(X)
+        self.loss_, self.output_activation_ = self._resolve_loss(X, low, high)
         self.n_features_in_ = X.shape[1]
-        self.data_range_ = (float(X.min()), float(X.max()))
+        self.data_range_ = (low, high)
         self._rng = check_random_state(self.random_state)
         self.network_ = Network(self._specs(X.shape[1], hidden), dtype=dtype)
         self.network_.init_params(self._rng)
@@ -270,20 +279,20 @@ class Autoencoder(BaseEstimator):
         is held out. ``checkpoint``: a path to save the best model to after each
         improving epoch. Returns self."""
         hidden, dtype = self._validate_params()
-        X = check_array(X, dtype=dtype)
+        X = self._check_data(X, dtype)
         self._initialize(X, hidden, dtype)
         X_val = None
         if validation_data is not None:
             if isinstance(validation_data, tuple):
                 validation_data = validation_data[0]
-            X_val = check_array(validation_data, dtype=dtype, name="validation_data",
-                                n_features=X.shape[1], unit_interval=self.loss_ == "bce")
+            X_val = self._check_data(validation_data, dtype, name="validation_data",
+                                     n_features=X.shape[1], unit_interval=self.loss_ == "bce")
             train_idx = np.arange(X.shape[0])
         else:
             fraction = self.validation_fraction or (0.1 if self.early_stopping else 0.0)
             train_idx, val_idx = split_validation(X.shape[0], fraction, self._rng)
             if val_idx is not None:
-                X_val = X[val_idx]
+                X_val = gather_rows(X, val_idx).astype(dtype, copy=False)
         self._train(X, train_idx, X_val, self.epochs, checkpoint=checkpoint, early_stopping=self.early_stopping)
         return self
 
@@ -291,11 +300,11 @@ class Autoencoder(BaseEstimator):
         """One pass over X in minibatches (initialising the model on the first call)."""
         hidden, dtype = self._validate_params()
         if not hasattr(self, "network_"):
-            X = check_array(X, dtype=dtype)
+            X = self._check_data(X, dtype)
             self._initialize(X, hidden, dtype)
         else:
-            X = check_array(X, dtype=self.network_.dtype, n_features=self.n_features_in_,
-                            unit_interval=self.loss_ == "bce")
+            X = self._check_data(X, self.network_.dtype, n_features=self.n_features_in_,
+                                 unit_interval=self.loss_ == "bce")
         self._train(X, np.arange(X.shape[0]), None, 1)
         return self
 
@@ -314,7 +323,7 @@ class Autoencoder(BaseEstimator):
         def step(rows):
             if fused is not None:
                 return fused(X, rows)
-            Xb = X[rows]
+            Xb = gather_rows(X, rows).astype(net.dtype, copy=False)
             X_in = Xb if corruption is None else corrupt(Xb, corruption, noise, rng, data_range)[0]
             loss, parts, _ = autoencoder_objective(net, X_in, Xb, objective, rng)
             optimizer.step(net.theta, net.grad)
@@ -351,14 +360,15 @@ class Autoencoder(BaseEstimator):
     # ------------------------------------------------------------ inference
     def _check_input(self, X, n_features=None):
         check_is_fitted(self)
-        return check_array(X, dtype=self.network_.dtype,
-                           n_features=self.n_features_in_ if n_features is None else n_features)
+        return self._check_data(X, self.network_.dtype,
+                                n_features=self.n_features_in_ if n_features is None else n_features)
 
     def _chunked(self, X, start, stop):
+        """The network's layers start:stop over X in chunks of rows (each cast to the model dtype)."""
         net = self.network_
         if X.shape[0] <= PREDICT_CHUNK:
-            return net.predict(X, start, stop)
-        return np.concatenate([net.predict(X[i:i + PREDICT_CHUNK], start, stop)
+            return net.predict(np.asarray(X, dtype=net.dtype), start, stop)
+        return np.concatenate([net.predict(np.asarray(X[i:i + PREDICT_CHUNK], dtype=net.dtype), start, stop)
                                for i in range(0, X.shape[0], PREDICT_CHUNK)])
 
     def transform(self, X):
@@ -387,7 +397,7 @@ class Autoencoder(BaseEstimator):
     def _reconstruction_losses(self, X):
         net, out = self.network_, []
         for i in range(0, X.shape[0], PREDICT_CHUNK):
-            Xc = X[i:i + PREDICT_CHUNK]
+            Xc = np.asarray(X[i:i + PREDICT_CHUNK], dtype=net.dtype)
             A, caches = net.forward(Xc)
             out.append(per_sample_loss(self.loss_, Xc, caches[-1][1], A))
         return np.concatenate(out)
@@ -397,7 +407,7 @@ class Autoencoder(BaseEstimator):
         Higher means more typical; penalties are not included."""
         X = self._check_input(X)
         if self.loss_ == "bce":
-            check_array(X, dtype=X.dtype, unit_interval=True)
+            check_array(X, dtype=None, unit_interval=True)
         return -self._reconstruction_losses(X)
 
     def score(self, X, y=None):

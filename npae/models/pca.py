@@ -52,7 +52,7 @@ class PCA(BaseEstimator):
     def transform(self, X):
         """(n, n_features) -> codes (n, n_components): (X - mean_) @ components_.T."""
         check_is_fitted(self, "components_")
-        X = check_array(X, dtype=np.float64, n_features=self.n_features_in_)
+        X = check_array(X, dtype=np.float64, n_features=self.n_features_in_, estimator="PCA")
         return (X - self.mean_) @ self.components_.T
 
     def fit_transform(self, X, y=None):
