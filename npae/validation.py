@@ -19,28 +19,32 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
     ``__array__``; copies only when the dtype differs. ``dtype=None`` keeps the
     array's own (real) dtype and never copies: the checks then run over chunks
     of rows, which is how a memmap larger than memory is validated."""
+    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+        raise DataTypeError(f"{name} is a sparse matrix; npae needs dense input: pass {name}.toarray() "
+                            "(an autoencoder reads every feature anyway)")
     try:
         A = np.asarray(X)
     except (TypeError, ValueError) as exc:
         raise DataTypeError(f"{name} could not be read as a numeric array ({exc}); "
                             "pass a 2-D array of numbers of shape (n_samples, n_features)") from None
     if A.dtype.kind == "c":
-        raise DataTypeError(f"{name} has complex dtype {A.dtype}; pass real numbers "
-                            "(e.g. np.abs(X) or np.concatenate([X.real, X.imag], axis=1))")
+        raise DataError(f"Complex data not supported: {name} has complex dtype {A.dtype}; pass real "
+                        "numbers (e.g. np.abs(X) or np.concatenate([X.real, X.imag], axis=1))")
     if A.dtype.kind not in "biuf":
         try:
             A = A.astype(np.float64)
-        except (TypeError, ValueError):
-            raise DataTypeError(f"{name} has dtype {A.dtype} whose values are not all numbers; "
+        except (TypeError, ValueError) as exc:
+            raise DataTypeError(f"{name} has dtype {A.dtype} whose values are not all numbers ({exc}); "
                                 "convert it to a float array first") from None
     if A.ndim != 2:
-        hint = (" Reshape it with X.reshape(-1, 1) for a single feature or X.reshape(1, -1) "
-                "for a single sample." if A.ndim == 1 else "")
+        hint = (" Reshape your data either using X.reshape(-1, 1) if it has a single feature or "
+                "X.reshape(1, -1) if it contains a single sample." if A.ndim == 1 else "")
         raise DataError(f"{name} must be 2-D, of shape (n_samples, n_features); got a "
                         f"{A.ndim}-D array of shape {A.shape}.{hint}")
-    if A.shape[0] == 0 or A.shape[1] == 0:
-        raise DataError(f"{name} is empty (shape {A.shape}); it needs at least one sample "
-                        "and one feature")
+    if A.shape[0] == 0:
+        raise DataError(f"{name} is empty: 0 sample(s) (shape={A.shape}) while a minimum of 1 is required.")
+    if A.shape[1] == 0:
+        raise DataError(f"{name} is empty: 0 feature(s) (shape={A.shape}) while a minimum of 1 is required.")
     if n_features is not None and A.shape[1] != n_features:
         raise DataError(f"{name} has {A.shape[1]} features, but {estimator or 'the model'} is expecting "
                         f"{n_features} features as input; pass data with the same columns as in fit")
@@ -66,6 +70,17 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
                             f"[{lo:g}, {hi:g}]; scale the data to [0, 1] (e.g. divide by the "
                             "maximum) or use loss='mse'")
     return A
+
+
+def feature_names(X):
+    """Column names of a DataFrame-like X (all strings) as an object array, else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = [c for c in columns]
+    if not names or not all(isinstance(c, str) for c in names):
+        return None
+    return np.asarray(names, dtype=object)
 
 
 def data_range(A):

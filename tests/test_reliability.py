@@ -32,7 +32,7 @@ FAST = dict(hidden=(6, 3), epochs=2, batch_size=16, random_state=0)
     (np.zeros((0, 4)), DataError, "empty"),
     (np.zeros((4, 0)), DataError, "empty"),
     (np.array([["a", "b"], ["c", "d"]], dtype=object), DataTypeError, "not all numbers"),
-    (np.ones((3, 2)) * 1j, DataTypeError, "complex"),
+    (np.ones((3, 2)) * 1j, DataError, "Complex data not supported"),
 ])
 def test_bad_arrays_are_named(X, error, match):
     with pytest.raises(error, match=match):

@@ -27,7 +27,7 @@ from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
 from ..penalties import weight_decay as weight_decay_penalty
 from ..training import gather_rows, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
-                          data_range)
+                          data_range, feature_names)
 from .base import BaseEstimator
 
 #: Rows per chunk in transform / reconstruct / score_samples (bounds their memory).
@@ -266,6 +266,9 @@ class Autoencoder(BaseEstimator):
         self.n_iter_ = 0
         self.backend_ = "numpy"
 
+    def _output_dtype(self):
+        return self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
+
     @property
     def n_encoder_layers_(self):
         return len(self.network_.specs) // 2
@@ -279,8 +282,11 @@ class Autoencoder(BaseEstimator):
         is held out. ``checkpoint``: a path to save the best model to after each
         improving epoch. Returns self."""
         hidden, dtype = self._validate_params()
+        names = feature_names(X)
         X = self._check_data(X, dtype)
         self._initialize(X, hidden, dtype)
+        if names is not None:
+            self.feature_names_in_ = names
         X_val = None
         if validation_data is not None:
             if isinstance(validation_data, tuple):
@@ -395,9 +401,11 @@ class Autoencoder(BaseEstimator):
         return self._chunked(self._check_input(X), 0, None)
 
     def _reconstruction_losses(self, X):
-        net, out = self.network_, []
+        """Per-sample reconstruction loss, computed in float64 whatever the model's dtype,
+        so a row's score does not depend on which other rows it is scored with."""
+        net, out = self.network_.copy(np.float64), []
         for i in range(0, X.shape[0], PREDICT_CHUNK):
-            Xc = np.asarray(X[i:i + PREDICT_CHUNK], dtype=net.dtype)
+            Xc = np.asarray(X[i:i + PREDICT_CHUNK], dtype=np.float64)
             A, caches = net.forward(Xc)
             out.append(per_sample_loss(self.loss_, Xc, caches[-1][1], A))
         return np.concatenate(out)

@@ -44,6 +44,19 @@ class BaseEstimator:
                 setattr(self, name, value)
         return self
 
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (imported here: only scikit-learn calls this)."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        tags = Tags(estimator_type=None, target_tags=TargetTags(required=False), input_tags=InputTags())
+        if hasattr(self, "transform"):
+            tags.transformer_tags = TransformerTags(preserves_dtype=[self._output_dtype()])
+        return tags
+
+    def _output_dtype(self):
+        """The dtype of what transform returns (a float32 model returns float32)."""
+        return "float64"
+
     def __repr__(self):
         defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
         changed = []

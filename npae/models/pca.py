@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..validation import check_array, check_is_fitted
+from ..validation import check_array, check_is_fitted, feature_names
 from .base import BaseEstimator
 
 
@@ -26,7 +26,10 @@ class PCA(BaseEstimator):
         self.n_components = n_components
 
     def fit(self, X, y=None):
+        names = feature_names(X)
         X = check_array(X, dtype=np.float64)
+        if names is not None:
+            self.feature_names_in_ = names
         n, d = X.shape
         k = self.n_components
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
