@@ -14,6 +14,18 @@ class NotFittedError(NpaeError, ValueError, AttributeError):
     (ValueError and AttributeError, like scikit-learn's ``NotFittedError``)."""
 
 
+def not_fitted_error(message):
+    """A ``NotFittedError``; where the program has imported scikit-learn, one that is also
+    scikit-learn's ``NotFittedError`` (npae never imports scikit-learn itself)."""
+    import sys
+
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return NotFittedError(message)
+    both = type("NotFittedError", (NotFittedError, sklearn_exceptions.NotFittedError), {"__module__": __name__})
+    return both(message)
+
+
 class DataError(NpaeError, ValueError):
     """Input data that npae cannot use: wrong shape, NaN, out of range, ..."""
 

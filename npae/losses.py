@@ -33,10 +33,15 @@ def mse(Y, A):
     return float(np.mean(D * D, dtype=np.float64)), (2.0 / D.size) * D
 
 
+def mse_elementwise(Y, A):
+    """(A - Y)^2 per element, shape (n, m)."""
+    D = A - Y
+    return D * D
+
+
 def mse_per_sample(Y, A):
     """Per-row mean squared error, shape (n,): mean_j (A_ij - Y_ij)^2."""
-    D = A - Y
-    return np.mean(D * D, axis=1, dtype=np.float64)
+    return np.mean(mse_elementwise(Y, A), axis=1, dtype=np.float64)
 
 
 def bce(Y, Z):
@@ -46,9 +51,14 @@ def bce(Y, Z):
     return float(loss), (1.0 / Z.size) * (sigmoid(Z) - Y)
 
 
+def bce_elementwise(Y, Z):
+    """softplus(Z) - Y Z per element (the cross-entropy of each output), shape (n, m)."""
+    return _softplus(Z) - Y * Z
+
+
 def bce_per_sample(Y, Z):
     """Per-row binary cross-entropy from logits, shape (n,)."""
-    return np.mean(_softplus(Z) - Y * Z, axis=1, dtype=np.float64)
+    return np.mean(bce_elementwise(Y, Z), axis=1, dtype=np.float64)
 
 
 def softmax(Z):
@@ -83,18 +93,19 @@ class Loss(NamedTuple):
 
     ``value_and_grad(Y, X) -> (loss, dL/dX)`` where ``X`` is the output activation
     (``takes_logits=False``) or the output logits (``takes_logits=True``);
-    ``per_sample(Y, X) -> (n,)``; ``output_activation``: the activation the
-    loss requires at the output, or None for any."""
+    ``per_sample(Y, X) -> (n,)``; ``elementwise(Y, X) -> (n, m)`` or None;
+    ``output_activation``: the activation the loss requires at the output, or None for any."""
 
     value_and_grad: Callable
     per_sample: Callable
     takes_logits: bool
     output_activation: Optional[str]
+    elementwise: Optional[Callable] = None
 
 
 LOSSES = {
-    "mse": Loss(mse, mse_per_sample, takes_logits=False, output_activation=None),
-    "bce": Loss(bce, bce_per_sample, takes_logits=True, output_activation="sigmoid"),
+    "mse": Loss(mse, mse_per_sample, takes_logits=False, output_activation=None, elementwise=mse_elementwise),
+    "bce": Loss(bce, bce_per_sample, takes_logits=True, output_activation="sigmoid", elementwise=bce_elementwise),
     "softmax_cross_entropy": Loss(softmax_cross_entropy, softmax_cross_entropy_per_sample,
                                   takes_logits=True, output_activation="linear"),
 }
@@ -116,3 +127,9 @@ def per_sample_loss(loss_name, Y, Z, A):
     """Per-sample loss (mean over that sample's outputs), shape (n,)."""
     loss = LOSSES[loss_name]
     return loss.per_sample(Y, Z if loss.takes_logits else A)
+
+
+def elementwise_loss(loss_name, Y, Z, A):
+    """The loss of each output, shape (n, m): its row means are ``per_sample_loss``."""
+    loss = LOSSES[loss_name]
+    return loss.elementwise(Y, Z if loss.takes_logits else A)

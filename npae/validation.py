@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .errors import DataError, DataTypeError, NotFittedError, ParameterError
+from .errors import DataError, DataTypeError, ParameterError, not_fitted_error
 
 
 #: Rows checked at a time, so checking a memmap never loads it whole.
@@ -124,5 +124,5 @@ def check_number(name, value, *, low=None, high=None, low_open=False, high_open=
 
 def check_is_fitted(estimator, attribute="network_"):
     if not hasattr(estimator, attribute):
-        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet; "
-                             "call fit(X) before using this method")
+        raise not_fitted_error(f"This {type(estimator).__name__} instance is not fitted yet; "
+                               "call fit(X) before using this method")

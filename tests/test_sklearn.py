@@ -51,3 +51,14 @@ def test_feature_names_from_a_dataframe_like(digits):
     ae = Autoencoder(hidden=(3,), epochs=1, random_state=0).fit(X)
     assert list(ae.feature_names_in_) == list(X.columns) and ae.n_features_in_ == 6
     assert npae.PCA(2).fit(X).n_features_in_ == 6
+
+
+def test_not_fitted_error_is_also_scikit_learns(rng):
+    from sklearn.exceptions import NotFittedError as SklearnNotFitted
+
+    from npae.errors import NotFittedError
+
+    with pytest.raises(SklearnNotFitted):
+        Autoencoder().transform(rng.random((2, 3)))
+    with pytest.raises(NotFittedError):
+        Autoencoder().transform(rng.random((2, 3)))

@@ -19,7 +19,7 @@ from ..activations import ACTIVATION_RANGES, ACTIVATIONS
 from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
 from ..errors import DataError, ParameterError
 from ..fused_step import FusedStep
-from ..losses import LOSSES, output_delta, per_sample_loss
+from ..losses import LOSSES, elementwise_loss, output_delta, per_sample_loss
 from ..network import Network, autoencoder_specs, count_params
 from ..optim import OPTIMIZERS, make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
@@ -28,7 +28,7 @@ from ..penalties import weight_decay as weight_decay_penalty
 from ..training import gather_rows, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
                           data_range, feature_names)
-from .base import BaseEstimator
+from .base import BaseEstimator, available_if
 
 #: Rows per chunk in transform / reconstruct / score_samples (bounds their memory).
 PREDICT_CHUNK = 4096
@@ -126,7 +126,7 @@ class Autoencoder(BaseEstimator):
                  sparsity=0.0, sparsity_target=0.05, sparsity_mode="kl", weight_decay=0.0, optimizer="adam", learning_rate=1e-3, momentum=0.9,
                  nesterov=False, batch_size=128, epochs=20, early_stopping=False, patience=5,
                  validation_fraction=0.0, on_divergence="raise", random_state=None,
-                 dtype="float32", backend="auto", n_threads=None, verbose=0):
+                 contamination=None, dtype="float32", backend="auto", n_threads=None, verbose=0):
         self.hidden = hidden
         self.activation = activation
         self.code_activation = code_activation
@@ -153,6 +153,7 @@ class Autoencoder(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.on_divergence = on_divergence
         self.random_state = random_state
+        self.contamination = contamination
         self.dtype = dtype
         self.backend = backend
         self.n_threads = n_threads
@@ -190,6 +191,8 @@ class Autoencoder(BaseEstimator):
         check_number("patience", self.patience, low=1, integer=True)
         check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, high_open=True)
         check_option("on_divergence", self.on_divergence, {"raise", "warn"})
+        if self.contamination is not None:
+            check_number("contamination", self.contamination, low=0.0, high=0.5, low_open=True)
         dtype = self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
         check_option("dtype", dtype, _DTYPES)
         check_option("backend", self.backend, set(BACKENDS))
@@ -269,6 +272,12 @@ class Autoencoder(BaseEstimator):
     def _output_dtype(self):
         return self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.contamination is not None:
+            tags.estimator_type = "outlier_detector"
+        return tags
+
     @property
     def n_encoder_layers_(self):
         return len(self.network_.specs) // 2
@@ -300,7 +309,15 @@ class Autoencoder(BaseEstimator):
             if val_idx is not None:
                 X_val = gather_rows(X, val_idx).astype(dtype, copy=False)
         self._train(X, train_idx, X_val, self.epochs, checkpoint=checkpoint, early_stopping=self.early_stopping)
+        if self.contamination is not None:
+            self._set_threshold(X)
         return self
+
+    def _set_threshold(self, X):
+        """offset_: the score below which the ``contamination`` fraction of the training data lies."""
+        scores = -self._reconstruction_losses(X)
+        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        self.threshold_ = -self.offset_
 
     def partial_fit(self, X, y=None):
         """One pass over X in minibatches (initialising the model on the first call)."""
@@ -422,6 +439,41 @@ class Autoencoder(BaseEstimator):
         """Mean of ``score_samples(X)``: the negative mean reconstruction loss."""
         return float(np.mean(self.score_samples(X)))
 
+    def reconstruction_error(self, X, per_feature=False):
+        """The reconstruction loss of each sample, shape (n,) (= -score_samples), or with
+        ``per_feature=True`` of each feature of each sample, shape (n, n_features): which
+        features a sample's error comes from. Same loss as training (mse or bce per element)."""
+        X = self._check_input(X)
+        if not per_feature:
+            return self._reconstruction_losses(X)
+        net, out = self.network_.copy(np.float64), []
+        for i in range(0, X.shape[0], PREDICT_CHUNK):
+            Xc = np.asarray(X[i:i + PREDICT_CHUNK], dtype=np.float64)
+            A, caches = net.forward(Xc)
+            out.append(elementwise_loss(self.loss_, Xc, caches[-1][1], A))
+        return np.concatenate(out)
+
+    @available_if(lambda self: self.contamination is not None,
+                  "set contamination=<expected outlier fraction> to detect outliers")
+    def decision_function(self, X):
+        """score_samples(X) - offset_: negative for outliers, positive for inliers (scikit-learn's
+        sign convention: higher means more normal). Shape (n,)."""
+        check_is_fitted(self)
+        check_is_fitted(self, "offset_")
+        return self.score_samples(X) - self.offset_
+
+    @available_if(lambda self: self.contamination is not None,
+                  "set contamination=<expected outlier fraction> to detect outliers")
+    def predict(self, X):
+        """+1 for inliers, -1 for outliers (reconstruction error above threshold_). Shape (n,)."""
+        return np.where(self.decision_function(X) >= 0, 1, -1)
+
+    @available_if(lambda self: self.contamination is not None,
+                  "set contamination=<expected outlier fraction> to detect outliers")
+    def fit_predict(self, X, y=None):
+        """fit(X) then predict(X)."""
+        return self.fit(X).predict(X)
+
     # ------------------------------------------------------------ weights
     def get_weights(self):
         """Copies of ``[W1, b1, W2, b2, ...]``: encoder layers, then decoder layers;
@@ -482,11 +534,11 @@ class Autoencoder(BaseEstimator):
         return GradcheckProblem(arrays, evaluate)
 
     _FILE_META = ("loss_", "output_activation_", "n_features_in_", "n_iter_", "history_", "backend_",
-                  "data_range_")
+                  "data_range_", "offset_")
 
     def _file_meta(self):
         check_is_fitted(self)
-        return {name: getattr(self, name) for name in self._FILE_META}
+        return {name: getattr(self, name, None) for name in self._FILE_META}
 
     def _from_file_meta(self, meta, max_params):
         """Rebuild the fitted structure (weights zero) from saved metadata, checking it."""
@@ -509,6 +561,10 @@ class Autoencoder(BaseEstimator):
         if not (np.isfinite(low) and np.isfinite(high) and low <= high):
             raise DataError(f"data_range_ {meta['data_range_']!r} is not a finite [low, high]")
         self.data_range_ = (low, high)
+        if meta["offset_"] is not None:
+            if self.contamination is None or not np.isfinite(meta["offset_"]):
+                raise DataError("offset_ is stored, but the model has no contamination")
+            self.offset_, self.threshold_ = float(meta["offset_"]), -float(meta["offset_"])
         specs = self._specs(self.n_features_in_, hidden)
         if count_params(specs) > max_params:
             raise DataError(f"the hyper-parameters describe {count_params(specs)} parameters, "

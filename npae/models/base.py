@@ -11,6 +11,26 @@ import inspect
 from ..errors import ParameterError
 
 
+class available_if:
+    """A method that exists only when ``check(estimator)`` is true (scikit-learn's
+    ``available_if``): otherwise ``hasattr`` is False and calling it says why."""
+
+    def __init__(self, check, reason):
+        self.check, self.reason = check, reason
+
+    def __call__(self, method):
+        self.method = method
+        self.__doc__ = method.__doc__
+        return self
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self.method
+        if not self.check(instance):
+            raise AttributeError(f"{type(instance).__name__}.{self.method.__name__} is not available: {self.reason}")
+        return self.method.__get__(instance, owner)
+
+
 class BaseEstimator:
     """``get_params`` / ``set_params`` from the constructor signature."""
 
