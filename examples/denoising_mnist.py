@@ -28,8 +28,8 @@ parser.add_argument("--quick", action="store_true", help="a tiny run (used by th
 args = parser.parse_args()
 
 try:
-    X_train, _ = load_mnist(args.data_dir, "train")
-    X_test, _ = load_mnist(args.data_dir, "test")
+    X_train, _ = load_mnist(args.data_dir, kind="train")
+    X_test, _ = load_mnist(args.data_dir, kind="test")
     source = "MNIST"
 except DataError:
     if not args.quick:

@@ -1,9 +1,15 @@
 """The ``npae`` command (also ``python -m npae``).
 
-``npae train`` trains an autoencoder on the embedded digits (by default), compares
-it with PCA of the same code size on held-out digits, and writes the model
-(``model.npz``), the per-epoch history (``history.json``) and a text report
-(``report.txt``) into ``--out DIR``.
+    npae train [--data digits|mnist|FILE] [--kind autoencoder|denoising|contractive|sparse] [--out DIR]
+    npae encode MODEL INPUT [--output FILE]
+    npae reconstruct MODEL INPUT [--output FILE]
+    npae score MODEL INPUT [--output FILE] [--threshold T]
+    npae gradcheck [--hidden 4,3] [--activation tanh] [--loss bce] [--tied] [...]
+    npae info
+
+Inputs and outputs are ``.npy``, ``.npz`` (the array ``X``, or the only array) or
+``.csv`` (comma-separated numbers; a header line is skipped). Errors print one line
+and exit with status 2.
 """
 
 import argparse
@@ -15,7 +21,10 @@ import time
 import numpy as np
 
 from . import __version__
-from .errors import NpaeError
+from .errors import DataError, NpaeError
+
+KINDS = {"autoencoder": "Autoencoder", "denoising": "DenoisingAutoencoder",
+         "contractive": "ContractiveAutoencoder", "sparse": "SparseAutoencoder"}
 
 
 def _int_tuple(text):
@@ -28,88 +37,307 @@ def _int_tuple(text):
     return values
 
 
+# ---------------------------------------------------------------------------- files
+def read_matrix(path):
+    """A 2-D array from a .npy, .npz or .csv file (never unpickling anything)."""
+    if not os.path.exists(path):
+        raise DataError(f"{path}: no such file")
+    if path.endswith(".npy"):
+        return np.load(path, allow_pickle=False)
+    if path.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as npz:
+            if "X" in npz.files:
+                return npz["X"]
+            if len(npz.files) == 1:
+                return npz[npz.files[0]]
+            raise DataError(f"{path} holds arrays {npz.files}; name the data array X")
+    if path.endswith(".csv"):
+        with open(path) as f:
+            first = f.readline()
+        try:
+            [float(v) for v in first.split(",")]
+            skip = 0
+        except ValueError:
+            skip = 1  # a header line
+        return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
+    raise DataError(f"{path}: use a .npy, .npz or .csv file")
+
+
+def write_matrix(path, array):
+    """Write an array as .npy or .csv (by the file's extension)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    if path.endswith(".npy"):
+        np.save(path, array)
+    elif path.endswith(".csv"):
+        np.savetxt(path, np.atleast_2d(array.T).T if array.ndim == 1 else array, delimiter=",", fmt="%.9g")
+    else:
+        raise DataError(f"{path}: use a .npy or .csv output file")
+
+
+def load_training_data(args):
+    """(X_train, X_test, description) for ``npae train``."""
+    from .datasets import load_digits, load_mnist
+
+    rng = np.random.default_rng(args.seed)
+    if args.data == "digits":
+        X, _ = load_digits()
+        description = "the embedded 8x8 digits"
+    elif args.data == "mnist":
+        X_train, _ = load_mnist(args.data_dir, kind="train")
+        X_test, _ = load_mnist(args.data_dir, kind="test")
+        if args.limit:
+            X_train = X_train[:args.limit]
+        return X_train, X_test, "MNIST (60,000 training, 10,000 test images)"
+    else:
+        X = read_matrix(args.data)
+        description = args.data
+    if args.limit:
+        X = X[:args.limit]
+    order = rng.permutation(len(X))
+    n_train = int(0.8 * len(X))
+    return X[order[:n_train]], X[order[n_train:]], description
+
+
+# ---------------------------------------------------------------------------- commands
+def train_command(args):
+    from . import models
+
+    X_train, X_test, description = load_training_data(args)
+    os.makedirs(args.out, exist_ok=True)
+    print(f"npae {__version__}: {args.kind} on {description}: {len(X_train)} training rows, "
+          f"{len(X_test)} held out; writing to {os.path.abspath(args.out)}", flush=True)
+    options = dict(hidden=args.hidden, activation=args.activation, code_activation=args.code_activation,
+                   epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                   random_state=args.seed, contamination=args.contamination,
+                   verbose=0 if args.quiet else (2 if sys.stderr.isatty() else 1))
+    if args.noise is not None:
+        options["noise"] = args.noise
+        if args.kind != "denoising":  # the denoising kind already corrupts by masking
+            options["corruption"] = "masking"
+    if args.contractive is not None:
+        options["contractive"] = args.contractive
+    if args.sparsity is not None:
+        options["sparsity"] = args.sparsity
+    model = getattr(models, KINDS[args.kind])(**options)
+    t0 = time.perf_counter()
+    model.fit(X_train, validation_data=X_test)
+    seconds = time.perf_counter() - t0
+    write_outputs(args.out, model, X_train, X_test, seconds)
+    return 0
+
+
+def write_outputs(out, model, X_train, X_test, seconds):
+    """The model, its history and a text report (numbers: final losses, PCA comparison)."""
+    from .models import PCA
+
+    X_test = np.asarray(X_test, dtype=np.float64)
+    code = model.hidden[-1] if not isinstance(model.hidden, int) else model.hidden
+    pca = PCA(min(code, *X_train.shape)).fit(X_train)
+    ae_mse = float(np.mean((model.reconstruct(X_test) - X_test) ** 2))
+    pca_mse = float(np.mean((pca.reconstruct(X_test) - X_test) ** 2))
+    model.save(os.path.join(out, "model.npz"))
+    with open(os.path.join(out, "history.json"), "w") as f:
+        json.dump(model.history_, f, indent=1)
+    specs = model.network_.specs
+    lines = [
+        f"npae train: {type(model).__name__}",
+        f"model:        {model!r}",
+        f"architecture: {' -> '.join(str(s.n_in) for s in specs)} -> {specs[-1].n_out}"
+        f"  (loss {model.loss_}, output {model.output_activation_}, backend {model.backend_})",
+        f"data:         {len(X_train)} training rows, {len(X_test)} held out",
+        f"training:     {model.n_iter_} epochs in {seconds:.1f} s",
+        f"final loss:   train {model.history_['loss'][-1]:.5f}, held-out {model.history_['val_loss'][-1]:.5f} "
+        f"({model.loss_}, mean over features)",
+        "",
+        f"held-out reconstruction, mean squared error per feature ({code}-dimensional code):",
+        f"  autoencoder  {ae_mse:.5f}",
+        f"  PCA({code}){' ' * max(1, 6 - len(str(code)))}{pca_mse:.5f}",
+        f"  ratio        {ae_mse / pca_mse:.2f} (below 1: the autoencoder reconstructs better)",
+    ]
+    if getattr(model, "contamination", None) is not None:
+        lines.append(f"anomaly threshold_ (reconstruction error): {model.threshold_:.5f}")
+    report = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "report.txt"), "w") as f:
+        f.write(report)
+    print(report, end="")
+    print(f"wrote {os.path.join(out, 'model.npz')}, history.json and report.txt")
+
+
+def _apply(args, method):
+    from .io import load
+
+    model = load(args.model)
+    result = getattr(model, method)(read_matrix(args.input))
+    if args.output:
+        write_matrix(args.output, result)
+        print(f"wrote {result.shape} to {args.output}")
+    else:
+        np.savetxt(sys.stdout, np.atleast_2d(result.T).T if result.ndim == 1 else result, delimiter=",",
+                   fmt="%.6g")
+    return 0
+
+
+def encode_command(args):
+    return _apply(args, "transform")
+
+
+def reconstruct_command(args):
+    return _apply(args, "reconstruct")
+
+
+def score_command(args):
+    from .io import load
+
+    model = load(args.model)
+    X = read_matrix(args.input)
+    errors = model.reconstruction_error(X)
+    threshold = args.threshold if args.threshold is not None else getattr(model, "threshold_", None)
+    columns = [errors]
+    if threshold is not None:
+        columns.append(np.where(errors > threshold, -1, 1))
+    result = np.column_stack(columns)
+    if args.output:
+        write_matrix(args.output, result)
+        print(f"wrote reconstruction errors{' and +1/-1 flags' if threshold is not None else ''} "
+              f"of {len(errors)} rows to {args.output}")
+    else:
+        np.savetxt(sys.stdout, result, delimiter=",", fmt="%.6g")
+    if threshold is not None:
+        print(f"{int(np.sum(errors > threshold))} of {len(errors)} rows above the threshold {threshold:.6g}",
+              file=sys.stderr)
+    return 0
+
+
+def gradcheck_command(args):
+    from .gradcheck import gradcheck
+    from .models import Autoencoder
+
+    rng = np.random.default_rng(args.seed)
+    X = rng.uniform(0.05, 0.95, size=(args.samples, args.features))
+    if args.loss == "mse":
+        X = X * 2 - 1
+    model = Autoencoder(hidden=args.hidden, activation=args.activation, loss=args.loss, tied=args.tied,
+                        corruption=args.corruption, noise=args.noise or 0.0, contractive=args.contractive or 0.0,
+                        contractive_mode=args.contractive_mode, sparsity=args.sparsity or 0.0,
+                        code_activation="sigmoid" if args.sparsity else None, weight_decay=args.weight_decay,
+                        random_state=args.seed)
+    report = gradcheck(model, X, tol=args.tol)
+    print(f"gradient check of {model!r} on {args.samples} x {args.features} random inputs (float64)")
+    print(report.table())
+    return 0 if report.passed else 1
+
+
+def info_command(args):
+    from .backend import numba_available, resolve_backend
+
+    print(f"npae {__version__} ({os.path.dirname(os.path.abspath(__file__))})")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}")
+    if numba_available():
+        import numba
+
+        print(f"numba {numba.__version__}: {numba.config.NUMBA_NUM_THREADS} threads available")
+        cache = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                   "kernels", "__pycache__")
+        print(f"numba cache: {cache}")
+    else:
+        print("numba: not installed (the NumPy backend is used)")
+    print(f"backend (auto): {resolve_backend('auto')}"
+          f"{' (NPAE_BACKEND=' + os.environ['NPAE_BACKEND'] + ')' if os.environ.get('NPAE_BACKEND') else ''}")
+    print(f"cores: {os.cpu_count()}")
+    try:
+        import threadpoolctl
+
+        for pool in threadpoolctl.threadpool_info():
+            print(f"{pool['user_api']}: {pool['internal_api']} {pool.get('version')}, {pool['num_threads']} threads")
+    except ImportError:
+        pass
+    return 0
+
+
+COMMANDS = {"train": train_command, "encode": encode_command, "reconstruct": reconstruct_command,
+            "score": score_command, "gradcheck": gradcheck_command, "info": info_command}
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="npae", description="Autoencoders written by hand on NumPy.")
     parser.add_argument("--version", action="version", version=f"npae {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+
     train = commands.add_parser(
-        "train", help="train an autoencoder on the embedded digits and write a report",
-        description="Train an autoencoder on the embedded 8x8 digits (80%% train, 20%% held out), "
-                    "compare it with PCA of the same code size, and write model.npz, "
-                    "history.json and report.txt into the output folder.")
+        "train", help="train an autoencoder and write the model and a report",
+        description="Train an autoencoder (80%% of the rows; 20%% held out, or MNIST's test set), compare "
+                    "it with PCA of the same code size, and write model.npz, history.json and report.txt "
+                    "into the output folder.")
+    train.add_argument("--data", default="digits", metavar="digits|mnist|FILE",
+                       help="the embedded 8x8 digits (default), MNIST, or a .npy/.npz/.csv file")
+    train.add_argument("--data-dir", default=None, metavar="DIR",
+                       help="folder with MNIST's IDX .gz files (default: $NPAE_DATA or ~/.cache/npae)")
+    train.add_argument("--limit", type=int, default=None, help="use only the first N rows")
+    train.add_argument("--kind", choices=sorted(KINDS), default="autoencoder", help="the model kind")
     train.add_argument("--out", default="npae-out", metavar="DIR",
                        help="output folder (created if missing; default: %(default)s)")
     train.add_argument("--hidden", type=_int_tuple, default=(128, 8), metavar="W1,W2,...",
                        help="encoder widths, the last is the code size (default: 128,8)")
     train.add_argument("--activation", default="relu", help="hidden activation (default: %(default)s)")
-    train.add_argument("--code-activation", default="linear",
-                       help="code layer activation (default: %(default)s)")
+    train.add_argument("--code-activation", default="linear", help="code layer activation (default: %(default)s)")
     train.add_argument("--epochs", type=int, default=100, help="training epochs (default: %(default)s)")
     train.add_argument("--batch-size", type=int, default=32, help="minibatch size (default: %(default)s)")
     train.add_argument("--learning-rate", type=float, default=3e-3, help="Adam learning rate (default: %(default)s)")
+    train.add_argument("--noise", type=float, default=None, help="corruption level (denoising)")
+    train.add_argument("--contractive", type=float, default=None, help="contractive penalty weight")
+    train.add_argument("--sparsity", type=float, default=None, help="sparsity penalty weight")
+    train.add_argument("--contamination", type=float, default=None,
+                       help="expected outlier fraction: sets an anomaly threshold")
     train.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    train.add_argument("--quiet", action="store_true", help="do not print one line per epoch")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+
+    for name, help_text in [("encode", "codes of the rows of INPUT"),
+                            ("reconstruct", "reconstructions of the rows of INPUT")]:
+        sub = commands.add_parser(name, help=help_text, description=f"Write the {help_text}.")
+        sub.add_argument("model", help="a model file saved by npae (.npz)")
+        sub.add_argument("input", help="a .npy, .npz or .csv file of rows")
+        sub.add_argument("--output", default=None, metavar="FILE", help=".npy or .csv (default: print CSV)")
+
+    score = commands.add_parser("score", help="anomaly scores: the reconstruction error of each row",
+                                description="Reconstruction error of each row of INPUT (higher = more "
+                                            "unusual); with a threshold (or a model fitted with "
+                                            "contamination), also +1 (inlier) / -1 (outlier).")
+    score.add_argument("model")
+    score.add_argument("input")
+    score.add_argument("--output", default=None, metavar="FILE")
+    score.add_argument("--threshold", type=float, default=None, help="flag rows whose error is above it")
+
+    check = commands.add_parser("gradcheck", help="check a configuration's gradients by finite differences",
+                                description="Build a small autoencoder in float64 and compare its analytic "
+                                            "gradients with finite differences, parameter by parameter.")
+    check.add_argument("--hidden", type=_int_tuple, default=(4, 3))
+    check.add_argument("--activation", default="tanh")
+    check.add_argument("--loss", choices=["mse", "bce"], default="bce")
+    check.add_argument("--tied", action="store_true")
+    check.add_argument("--corruption", default=None, choices=["gaussian", "masking", "salt_pepper"])
+    check.add_argument("--noise", type=float, default=None)
+    check.add_argument("--contractive", type=float, default=None)
+    check.add_argument("--contractive-mode", default="stochastic", choices=["analytic", "stochastic"])
+    check.add_argument("--sparsity", type=float, default=None)
+    check.add_argument("--weight-decay", type=float, default=0.0)
+    check.add_argument("--samples", type=int, default=5)
+    check.add_argument("--features", type=int, default=6)
+    check.add_argument("--tol", type=float, default=1e-6)
+    check.add_argument("--seed", type=int, default=0)
+
+    commands.add_parser("info", help="versions, backend, threads and the numba cache location")
     return parser
-
-
-def train_command(args):
-    from .datasets import load_digits
-    from .models import PCA, Autoencoder
-
-    X, y = load_digits()
-    order = np.random.default_rng(args.seed).permutation(len(X))
-    n_train = int(0.8 * len(X))
-    X_train, X_test = X[order[:n_train]], X[order[n_train:]]
-    os.makedirs(args.out, exist_ok=True)
-    print(f"npae {__version__}: training on {len(X_train)} digits, {len(X_test)} held out; "
-          f"writing to {os.path.abspath(args.out)}", flush=True)
-    model = Autoencoder(hidden=args.hidden, activation=args.activation,
-                        code_activation=args.code_activation, epochs=args.epochs,
-                        batch_size=args.batch_size, learning_rate=args.learning_rate,
-                        random_state=args.seed, verbose=0 if args.quiet else 1)
-    t0 = time.perf_counter()
-    model.fit(X_train, validation_data=X_test)
-    seconds = time.perf_counter() - t0
-    code = args.hidden[-1]
-    pca = PCA(code).fit(X_train)
-    ae_mse = float(np.mean((model.reconstruct(X_test) - X_test) ** 2))
-    pca_mse = float(np.mean((pca.reconstruct(X_test) - X_test) ** 2))
-    model.save(os.path.join(args.out, "model.npz"))
-    with open(os.path.join(args.out, "history.json"), "w") as f:
-        json.dump(model.history_, f, indent=1)
-    lines = [
-        "npae train: autoencoder on the embedded 8x8 digits",
-        f"model:        {model!r}",
-        f"architecture: {' -> '.join(str(s.n_in) for s in model.network_.specs)} -> {X.shape[1]}"
-        f"  (loss {model.loss_}, output {model.output_activation_})",
-        f"data:         {len(X_train)} training digits, {len(X_test)} held out, pixels scaled to [0, 1]",
-        f"training:     {model.n_iter_} epochs in {seconds:.1f} s",
-        f"final loss:   train {model.history_['loss'][-1]:.5f}, held-out {model.history_['val_loss'][-1]:.5f} "
-        f"({model.loss_}, mean over pixels)",
-        "",
-        f"held-out reconstruction, mean squared error per pixel ({code}-dimensional code):",
-        f"  autoencoder  {ae_mse:.5f}",
-        f"  PCA({code})      {pca_mse:.5f}",
-        f"  ratio        {ae_mse / pca_mse:.2f} (below 1: the autoencoder reconstructs better)",
-    ]
-    report = "\n".join(lines) + "\n"
-    with open(os.path.join(args.out, "report.txt"), "w") as f:
-        f.write(report)
-    print(report, end="")
-    print(f"wrote {os.path.join(args.out, 'model.npz')}, history.json and report.txt")
-    return 0
-
-
-COMMANDS = {"train": train_command}
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (NpaeError, OSError) as exc:
-        print(f"npae {args.command}: error: {exc}", file=sys.stderr)
+    except (NpaeError, OSError, ValueError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"npae {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"npae {args.command}: interrupted", file=sys.stderr)

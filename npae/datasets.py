@@ -52,11 +52,64 @@ def read_idx(path):
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
 
 
-def load_mnist(path=None, kind="train", dtype=np.float32):
+#: SHA-256 of the original MNIST files, checked after every download.
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+#: Public mirrors of the original files, tried in order.
+MNIST_MIRRORS = ("https://storage.googleapis.com/cvdf-datasets/mnist/",
+                 "https://ossci-datasets.s3.amazonaws.com/mnist/")
+
+
+def _sha256(path):
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download_mnist_file(name, folder, mirrors=MNIST_MIRRORS, timeout=30):
+    """Fetch one MNIST file into ``folder``: written to a temporary file, checked against
+    its SHA-256, then renamed; nothing is left behind on failure."""
+    import os
+    import tempfile
+    import urllib.request
+
+    from .errors import DataError
+
+    os.makedirs(folder, exist_ok=True)
+    errors = []
+    for mirror in mirrors:
+        fd, tmp = tempfile.mkstemp(prefix=".download-", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(mirror + name, timeout=timeout) as response:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    out.write(block)
+            if _sha256(tmp) != MNIST_SHA256[name]:
+                raise ValueError("its SHA-256 does not match the original file's")
+            os.replace(tmp, os.path.join(folder, name))
+            return
+        except Exception as exc:  # offline, refused, wrong bytes: try the next mirror
+            errors.append(f"{mirror}: {exc}")
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    raise DataError(f"could not download {name} ({'; '.join(errors)}). If this machine is offline, copy "
+                    f"the four original MNIST .gz files into {folder} (or set NPAE_DATA to their folder)")
+
+
+def load_mnist(path=None, download=False, kind="train", dtype=np.float32):
     """MNIST from its original IDX ``.gz`` files in the folder ``path`` (default: the
     ``NPAE_DATA`` environment variable, else ``~/.cache/npae``): ``(X, y)`` with X
     (n, 784) scaled to [0, 1] and y (n,) labels 0..9; ``kind`` is "train" (60,000)
-    or "test" (10,000)."""
+    or "test" (10,000). With ``download=True`` missing files are fetched into that
+    folder and every file is checked against the original's SHA-256 before use."""
     import os
 
     from .errors import DataError
@@ -65,10 +118,18 @@ def load_mnist(path=None, kind="train", dtype=np.float32):
         raise DataError(f"kind={kind!r} is not valid; choose 'train' or 'test'")
     folder = path or os.environ.get("NPAE_DATA") or os.path.join(os.path.expanduser("~"), ".cache", "npae")
     images_file, labels_file = (os.path.join(folder, name) for name in MNIST_FILES[kind])
-    for name in (images_file, labels_file):
-        if not os.path.exists(name):
-            raise DataError(f"MNIST file {name} not found; put the four original IDX .gz files "
-                            f"({', '.join(n for pair in MNIST_FILES.values() for n in pair)}) in {folder}")
+    for name in MNIST_FILES[kind]:
+        file = os.path.join(folder, name)
+        if download:
+            if not os.path.exists(file):
+                download_mnist_file(name, folder)
+            if _sha256(file) != MNIST_SHA256[name]:
+                raise DataError(f"{file} is not the original MNIST file (SHA-256 mismatch); delete it "
+                                "and download again")
+        elif not os.path.exists(file):
+            raise DataError(f"MNIST file {file} not found; put the four original IDX .gz files "
+                            f"({', '.join(n for pair in MNIST_FILES.values() for n in pair)}) in {folder}, "
+                            "or call load_mnist(download=True)")
     images, labels = read_idx(images_file), read_idx(labels_file)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != (images.shape[0],):
         raise DataError(f"MNIST files in {folder} have shapes {images.shape} and {labels.shape}; "

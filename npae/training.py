@@ -61,6 +61,15 @@ def _format_epoch(epoch, epochs, record, n_samples, elapsed):
     return "  ".join(parts)
 
 
+def _progress_bar(epoch, epochs, batch, n_batches, width=30):
+    """A bar within the epoch, redrawn in place on a terminal (verbose >= 2)."""
+    done = int(width * batch / n_batches)
+    sys.stderr.write(f"\repoch {epoch}/{epochs} [{'#' * done}{'.' * (width - done)}] {batch}/{n_batches}")
+    sys.stderr.flush()
+    if batch == n_batches - 1:
+        sys.stderr.write("\r" + " " * (width + 40) + "\r")
+
+
 def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
                early_stopping=False, patience=5, tol=0.0, on_divergence="raise",
                checkpoint=None, verbose=0, log=None, first_epoch=1):
@@ -71,6 +80,7 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     (``parts``: dict of named loss terms). ``validate() -> float`` or None.
     ``checkpoint()``: called after each epoch that improves the monitored loss."""
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
+    bar = verbose >= 2 and sys.stderr.isatty()
     last_good = theta.copy()
     best_theta = theta.copy() if early_stopping else None
     best, best_epoch, bad_epochs = np.inf, None, 0
@@ -82,7 +92,10 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
         for epoch in range(first_epoch, first_epoch + epochs):
             t0 = time.perf_counter()
             total, totals = 0.0, {}
-            for b, idx in enumerate(minibatch_indices(n, batch_size, rng)):
+            batches = minibatch_indices(n, batch_size, rng)
+            for b, idx in enumerate(batches):
+                if bar:
+                    _progress_bar(epoch, first_epoch + epochs - 1, b, len(batches))
                 rows = train_indices[idx]
                 with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is caught here
                     loss, parts = step(rows)
