@@ -76,34 +76,37 @@ def write_matrix(path, array):
 
 
 def load_training_data(args):
-    """(X_train, X_test, description) for ``npae train``."""
+    """(X_train, X_test, y_test or None, description) for ``npae train``."""
     from .datasets import load_digits, load_mnist
 
     rng = np.random.default_rng(args.seed)
+    y = None
     if args.data == "digits":
-        X, _ = load_digits()
+        X, y = load_digits()
         description = "the embedded 8x8 digits"
     elif args.data == "mnist":
         X_train, _ = load_mnist(args.data_dir, kind="train")
-        X_test, _ = load_mnist(args.data_dir, kind="test")
+        X_test, y_test = load_mnist(args.data_dir, kind="test")
         if args.limit:
             X_train = X_train[:args.limit]
-        return X_train, X_test, "MNIST (60,000 training, 10,000 test images)"
+        return X_train, X_test, y_test, "MNIST (60,000 training, 10,000 test images)"
     else:
         X = read_matrix(args.data)
         description = args.data
     if args.limit:
         X = X[:args.limit]
+        y = None if y is None else y[:args.limit]
     order = rng.permutation(len(X))
     n_train = int(0.8 * len(X))
-    return X[order[:n_train]], X[order[n_train:]], description
+    test = order[n_train:]
+    return X[order[:n_train]], X[test], None if y is None else y[test], description
 
 
 # ---------------------------------------------------------------------------- commands
 def train_command(args):
     from . import models
 
-    X_train, X_test, description = load_training_data(args)
+    X_train, X_test, y_test, description = load_training_data(args)
     os.makedirs(args.out, exist_ok=True)
     print(f"npae {__version__}: {args.kind} on {description}: {len(X_train)} training rows, "
           f"{len(X_test)} held out; writing to {os.path.abspath(args.out)}", flush=True)
@@ -123,11 +126,11 @@ def train_command(args):
     t0 = time.perf_counter()
     model.fit(X_train, validation_data=X_test)
     seconds = time.perf_counter() - t0
-    write_outputs(args.out, model, X_train, X_test, seconds)
+    write_outputs(args.out, model, X_train, X_test, seconds, y_test)
     return 0
 
 
-def write_outputs(out, model, X_train, X_test, seconds):
+def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
     """The model, its history and a text report (numbers: final losses, PCA comparison)."""
     from .models import PCA
 
@@ -161,7 +164,19 @@ def write_outputs(out, model, X_train, X_test, seconds):
     with open(os.path.join(out, "report.txt"), "w") as f:
         f.write(report)
     print(report, end="")
-    print(f"wrote {os.path.join(out, 'model.npz')}, history.json and report.txt")
+    written = ["model.npz", "history.json", "report.txt"]
+    try:
+        import matplotlib  # noqa: F401  (pictures only where matplotlib is installed)
+    except ImportError:
+        pass
+    else:
+        from .report import write_report
+
+        numbers = {"held-out MSE, autoencoder": f"{ae_mse:.5f}", f"held-out MSE, PCA({code})": f"{pca_mse:.5f}",
+                   "epochs": model.n_iter_, "training seconds": f"{seconds:.1f}"}
+        written += write_report(out, model, X_test, y_test, numbers, title=f"npae train: {type(model).__name__}")
+        written.append("report.html")
+    print(f"wrote {', '.join(written)} into {out}")
 
 
 def _apply(args, method):

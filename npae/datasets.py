@@ -135,3 +135,50 @@ def load_mnist(path=None, download=False, kind="train", dtype=np.float32):
         raise DataError(f"MNIST files in {folder} have shapes {images.shape} and {labels.shape}; "
                         "expected (n, 28, 28) images and n labels")
     return (images.reshape(len(images), 784) / np.float32(255.0)).astype(dtype), labels.astype(np.int64)
+
+
+MANIFOLDS = ("swiss_roll", "s_curve", "helix", "sphere", "torus")
+
+
+def make_manifold(kind="swiss_roll", n_samples=1000, noise=0.0, ambient_dim=3, random_state=None):
+    """Points on a known low-dimensional manifold: ``x_i = f(tau_i) + eps_i``.
+
+    Returns ``X`` (n_samples, ambient_dim) and the intrinsic coordinates ``tau``
+    (n_samples, d): swiss_roll and s_curve (d=2: position along the roll, height),
+    helix (d=1: the angle), sphere (d=2: polar and azimuthal angle), torus (d=2: the
+    two angles). The 3-D shape is embedded in ``ambient_dim > 3`` dimensions by a
+    seeded random map with orthonormal columns (distances are preserved), then
+    Gaussian noise of standard deviation ``noise`` is added in the ambient space."""
+    from .errors import DataError
+    from .validation import check_random_state
+
+    if kind not in MANIFOLDS:
+        raise DataError(f"kind={kind!r} is not valid; choose one of {list(MANIFOLDS)}")
+    if ambient_dim < 3 or n_samples < 1:
+        raise DataError(f"need ambient_dim >= 3 and n_samples >= 1; got {ambient_dim} and {n_samples}")
+    rng = check_random_state(random_state)
+    u, v = rng.random(n_samples), rng.random(n_samples)
+    if kind == "swiss_roll":
+        t, h = 1.5 * np.pi * (1 + 2 * u), 21.0 * v
+        X3, tau = np.column_stack([t * np.cos(t), h, t * np.sin(t)]), np.column_stack([t, h])
+    elif kind == "s_curve":
+        t, h = 3 * np.pi * (u - 0.5), 2.0 * v
+        X3, tau = np.column_stack([np.sin(t), h, np.sign(t) * (np.cos(t) - 1)]), np.column_stack([t, h])
+    elif kind == "helix":
+        t = 4 * np.pi * u
+        X3, tau = np.column_stack([np.cos(t), np.sin(t), t / (2 * np.pi)]), t[:, None]
+    elif kind == "sphere":
+        polar, azimuth = np.arccos(1 - 2 * u), 2 * np.pi * v  # uniform on the sphere
+        X3 = np.column_stack([np.sin(polar) * np.cos(azimuth), np.sin(polar) * np.sin(azimuth), np.cos(polar)])
+        tau = np.column_stack([polar, azimuth])
+    else:
+        a, b = 2 * np.pi * u, 2 * np.pi * v
+        X3 = np.column_stack([(2 + np.cos(b)) * np.cos(a), (2 + np.cos(b)) * np.sin(a), np.sin(b)])
+        tau = np.column_stack([a, b])
+    X = X3
+    if ambient_dim > 3:
+        Q, _ = np.linalg.qr(rng.standard_normal((ambient_dim, 3)))  # orthonormal columns
+        X = X3 @ Q.T
+    if noise:
+        X = X + noise * rng.standard_normal(X.shape)
+    return X, tau

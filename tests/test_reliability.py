@@ -188,7 +188,7 @@ def test_edited_json_is_refused(tmp_path):
     doc = json.loads(str(payload["__npae__"]))
     for edit, match in [(("class", "os.system"), "unknown model class"), (("version", 99), "version"),
                         (("params", {"activation": "gelu"}), "gelu"),
-                        (("params", {"hidden": [5, 3]}), "shape|parameters")]:
+                        (("params", {"hidden": [5, 3]}), "shape|parameters|code_mean_")]:
         bad = json.loads(json.dumps(doc))
         key, value = edit
         bad[key] = {**bad[key], **value} if isinstance(value, dict) else value

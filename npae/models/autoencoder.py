@@ -29,9 +29,10 @@ from ..training import gather_rows, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
                           data_range, feature_names)
 from .base import BaseEstimator, available_if
+from .latent import LatentMixin, code_statistics
 
 #: Rows per chunk in transform / reconstruct / score_samples (bounds their memory).
-PREDICT_CHUNK = 4096
+PREDICT_CHUNK = 1024
 
 
 class Objective(NamedTuple):
@@ -106,7 +107,7 @@ _LOSS_OPTIONS = {"auto", *LOSSES} - {"softmax_cross_entropy"}
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
-class Autoencoder(BaseEstimator):
+class Autoencoder(LatentMixin, BaseEstimator):
     """A dense autoencoder trained by backpropagation on NumPy.
 
     ``hidden``: encoder widths, the last is the code size; the decoder mirrors them.
@@ -309,9 +310,15 @@ class Autoencoder(BaseEstimator):
             if val_idx is not None:
                 X_val = gather_rows(X, val_idx).astype(dtype, copy=False)
         self._train(X, train_idx, X_val, self.epochs, checkpoint=checkpoint, early_stopping=self.early_stopping)
+        self._set_code_statistics(X)
         if self.contamination is not None:
             self._set_threshold(X)
         return self
+
+    def _set_code_statistics(self, X):
+        """code_mean_, code_cov_, code_min_, code_max_: the region the training codes occupy."""
+        stats = code_statistics(self._chunked(X, 0, self.n_encoder_layers_))
+        self.code_mean_, self.code_cov_, self.code_min_, self.code_max_ = stats
 
     def _set_threshold(self, X):
         """offset_: the score below which the ``contamination`` fraction of the training data lies."""
@@ -329,6 +336,7 @@ class Autoencoder(BaseEstimator):
             X = self._check_data(X, self.network_.dtype, n_features=self.n_features_in_,
                                  unit_interval=self.loss_ == "bce")
         self._train(X, np.arange(X.shape[0]), None, 1)
+        self._set_code_statistics(X)
         return self
 
     def _train(self, X, train_idx, X_val, epochs, checkpoint=None, early_stopping=False):
@@ -534,11 +542,12 @@ class Autoencoder(BaseEstimator):
         return GradcheckProblem(arrays, evaluate)
 
     _FILE_META = ("loss_", "output_activation_", "n_features_in_", "n_iter_", "history_", "backend_",
-                  "data_range_", "offset_")
+                  "data_range_", "offset_", "code_mean_", "code_cov_", "code_min_", "code_max_")
 
     def _file_meta(self):
         check_is_fitted(self)
-        return {name: getattr(self, name, None) for name in self._FILE_META}
+        meta = {name: getattr(self, name, None) for name in self._FILE_META}
+        return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in meta.items()}
 
     def _from_file_meta(self, meta, max_params):
         """Rebuild the fitted structure (weights zero) from saved metadata, checking it."""
@@ -561,6 +570,15 @@ class Autoencoder(BaseEstimator):
         if not (np.isfinite(low) and np.isfinite(high) and low <= high):
             raise DataError(f"data_range_ {meta['data_range_']!r} is not a finite [low, high]")
         self.data_range_ = (low, high)
+        code = hidden[-1]
+        for name, shape in (("code_mean_", (code,)), ("code_cov_", (code, code)), ("code_min_", (code,)),
+                            ("code_max_", (code,))):
+            if meta[name] is None:  # a checkpoint written during fit, before the codes were summarised
+                continue
+            value = np.asarray(meta[name], dtype=np.float64)
+            if value.shape != shape or not np.all(np.isfinite(value)):
+                raise DataError(f"{name} must be {shape} finite numbers")
+            setattr(self, name, value)
         if meta["offset_"] is not None:
             if self.contamination is None or not np.isfinite(meta["offset_"]):
                 raise DataError("offset_ is stored, but the model has no contamination")

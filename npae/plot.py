@@ -1,0 +1,168 @@
+"""Pictures of what a model learned (matplotlib, imported only when a function is called).
+
+Every function returns a ``matplotlib.figure.Figure`` and, given ``path``, also saves
+it as a PNG. Figures are built without pyplot, so they work headless and leave
+matplotlib's global state alone.
+"""
+
+import numpy as np
+
+
+def _figure(width, height):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _finish(fig, path):
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def _image_shape(n_features, image_shape):
+    if image_shape is not None:
+        return image_shape
+    side = int(round(np.sqrt(n_features)))
+    if side * side != n_features:
+        raise ValueError(f"{n_features} features are not a square image; pass image_shape=(rows, cols)")
+    return side, side
+
+
+def _codes_2d(Z):
+    """Z itself if 2-D, else its projection on its first two principal components."""
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.shape[1] <= 2:
+        return Z if Z.shape[1] == 2 else np.column_stack([Z[:, 0], np.zeros(len(Z))]), False
+    from .models import PCA
+
+    return PCA(2).fit_transform(Z), True
+
+
+def plot_history(history, path=None, title="training"):
+    """Loss curves per epoch: training loss, validation loss, and each penalty term.
+    ``history``: a model's ``history_`` (or the model)."""
+    history = getattr(history, "history_", history)
+    fig = _figure(7, 4)
+    ax = fig.add_subplot()
+    epochs = np.arange(1, len(history.get("loss", [])) + 1)
+    styles = {"loss": dict(lw=2, label="training loss"), "val_loss": dict(lw=2, ls="--", label="validation loss")}
+    for key in ("loss", "val_loss", "reconstruction", "contractive", "sparsity", "weight_decay"):
+        values = history.get(key)
+        if not values or (key == "reconstruction" and len(history) and
+                          not any(k in history for k in ("contractive", "sparsity", "weight_decay"))):
+            continue  # the reconstruction term equals the loss when there is no penalty
+        ax.plot(epochs[:len(values)], values, **styles.get(key, dict(lw=1, label=key)))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (mean per element)")
+    ax.set_title(title)
+    losses = np.asarray(history.get("loss", []), dtype=float)
+    if len(losses) and losses.min() > 0 and losses.max() / losses.min() > 20:
+        ax.set_yscale("log")  # only when the loss falls by more than an order of magnitude
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _finish(fig, path)
+
+
+def plot_reconstructions(model, X, n=10, image_shape=None, corrupted=None, path=None):
+    """Originals (top row) next to their reconstructions (bottom row); with ``corrupted``
+    (noisy versions of X), three rows: clean, noisy input, denoised output."""
+    X = np.asarray(X)[:n]
+    shape = _image_shape(X.shape[1], image_shape)
+    rows = [("original", X)]
+    if corrupted is not None:
+        noisy = np.asarray(corrupted)[:n]
+        rows += [("noisy input", noisy), ("denoised", model.reconstruct(noisy))]
+    else:
+        rows.append(("reconstruction", model.reconstruct(X)))
+    fig = _figure(1.1 * len(X), 1.2 * len(rows))
+    axes = fig.subplots(len(rows), len(X), squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for c in range(len(X)):
+            ax = axes[r, c]
+            ax.imshow(np.asarray(images[c]).reshape(shape), cmap="gray_r", vmin=0, vmax=max(1.0, float(X.max())))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_codes(Z, color=None, path=None, title="codes", color_label=None):
+    """Scatter of 2-D codes (wider codes: their first two principal components),
+    coloured by a label (integers: a legend) or a continuous coordinate (a colour bar)."""
+    Z2, projected = _codes_2d(Z)
+    fig = _figure(6, 5)
+    ax = fig.add_subplot()
+    if color is None:
+        ax.scatter(Z2[:, 0], Z2[:, 1], s=6, alpha=0.7)
+    elif np.issubdtype(np.asarray(color).dtype, np.integer):
+        color = np.asarray(color)
+        for label in np.unique(color):
+            mask = color == label
+            ax.scatter(Z2[mask, 0], Z2[mask, 1], s=6, alpha=0.7, label=str(label))
+        ax.legend(markerscale=3, fontsize=8, title=color_label, ncols=2)
+    else:
+        points = ax.scatter(Z2[:, 0], Z2[:, 1], s=6, c=color, cmap="viridis")
+        fig.colorbar(points, ax=ax, label=color_label)
+    ax.set_xlabel("PC 1 of the codes" if projected else "code 1")
+    ax.set_ylabel("PC 2 of the codes" if projected else "code 2")
+    ax.set_title(title)
+    return _finish(fig, path)
+
+
+def plot_latent_grid(model, n=12, image_shape=None, path=None):
+    """The decoded n x n grid over the region a 2-D code occupies (``model.latent_grid``)."""
+    codes, images = model.latent_grid(n)
+    shape = _image_shape(images.shape[1], image_shape)
+    canvas = np.ones((n * (shape[0] + 1), n * (shape[1] + 1)))
+    for k, image in enumerate(images):
+        r, c = divmod(k, n)
+        canvas[r * (shape[0] + 1):r * (shape[0] + 1) + shape[0],
+               c * (shape[1] + 1):c * (shape[1] + 1) + shape[1]] = image.reshape(shape)
+    fig = _figure(6, 6)
+    ax = fig.add_subplot()
+    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title("decoded grid over the 2-D code")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return _finish(fig, path)
+
+
+def plot_filters(model, n=36, image_shape=None, path=None):
+    """The first layer's weights, one image per hidden unit (what each unit looks for)."""
+    W = model.get_weights()[0]
+    shape = _image_shape(W.shape[0], image_shape)
+    n = min(n, W.shape[1])
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig = _figure(1.0 * cols, 1.0 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k < n:
+            w = W[:, k]
+            bound = np.abs(w).max() or 1.0
+            ax.imshow(w.reshape(shape), cmap="RdBu_r", vmin=-bound, vmax=bound)
+        else:
+            ax.axis("off")
+    fig.suptitle("first-layer filters (red +, blue -)", fontsize=9)
+    return _finish(fig, path)
+
+
+def plot_manifold(X3, Z, color, path=None, title="manifold and its learned codes", data_label="data"):
+    """A synthetic manifold in 3-D (left) next to its 2-D codes (right), both coloured by
+    an intrinsic coordinate: a good code unrolls the manifold, keeping the colours ordered.
+    X3: (n, 3) (e.g. the data's first three principal components); Z: (n, d) codes."""
+    X3 = np.asarray(X3)
+    fig = _figure(11, 5)
+    ax3 = fig.add_subplot(1, 2, 1, projection="3d")
+    ax3.scatter(X3[:, 0], X3[:, 1], X3[:, 2], c=color, cmap="viridis", s=5)
+    ax3.set_title(data_label)
+    ax = fig.add_subplot(1, 2, 2)
+    Z2, projected = _codes_2d(Z)
+    points = ax.scatter(Z2[:, 0], Z2[:, 1], c=color, cmap="viridis", s=5)
+    fig.colorbar(points, ax=ax, label="intrinsic coordinate")
+    ax.set_title("learned 2-D code" + (" (PCA of the codes)" if projected else ""))
+    fig.suptitle(title)
+    return _finish(fig, path)
