@@ -49,7 +49,7 @@ def test_cli_train_writes_model_and_report(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "npae", "train", "--out", str(out), "--epochs", "3",
                            "--quiet"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert {p.name for p in out.iterdir()} == {"model.npz", "history.json", "report.txt"}
+    assert {p.name for p in out.iterdir()} >= {"model.npz", "history.json", "report.txt"}
     report = (out / "report.txt").read_text()
     assert "PCA(8)" in report and "autoencoder" in report
     history = json.loads((out / "history.json").read_text())
