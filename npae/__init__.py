@@ -10,8 +10,9 @@ from . import datasets, errors
 from .backend import warmup
 from .gradcheck import gradcheck, rel_error
 from .io import load
-from .models import PCA, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
+from .models import (PCA, Autoencoder, Classifier, ContractiveAutoencoder, DenoisingAutoencoder,
+                     SparseAutoencoder, StackedAutoencoder)
 
 __version__ = "0.1.0"
 
-__all__ = ["Autoencoder", "DenoisingAutoencoder", "ContractiveAutoencoder", "SparseAutoencoder", "PCA", "gradcheck", "rel_error", "warmup", "load", "datasets", "errors", "__version__"]
+__all__ = ["Autoencoder", "DenoisingAutoencoder", "ContractiveAutoencoder", "SparseAutoencoder", "StackedAutoencoder", "Classifier", "PCA", "gradcheck", "rel_error", "warmup", "load", "datasets", "errors", "__version__"]

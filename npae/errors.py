@@ -44,3 +44,19 @@ class ModelFileError(NpaeError, ValueError):
 
 class DivergenceError(NpaeError, FloatingPointError):
     """Training produced a NaN or infinite loss; the last good weights were restored."""
+
+
+class DataConversionWarning(UserWarning):
+    """Input was converted to the expected form (e.g. a column-vector y raveled)."""
+
+
+def data_conversion_warning():
+    """``DataConversionWarning``; where the program has imported scikit-learn, one that is also
+    scikit-learn's, so its warning filters apply."""
+    import sys
+
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return DataConversionWarning
+    return type("DataConversionWarning", (DataConversionWarning, sklearn_exceptions.DataConversionWarning),
+                {"__module__": __name__})

@@ -76,7 +76,7 @@ def save(model, path):
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "class": type(model).__name__,
-        "params": _jsonable(model.get_params(deep=False), "params"),
+        "params": _jsonable(model._file_params(), "params"),
         "meta": _jsonable(meta, "meta"),
         "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.name, "sha256": _digest(a)}
                    for name, a in arrays.items()},

@@ -12,11 +12,12 @@ from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import npae  # noqa: E402
-from npae import (PCA, Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder,  # noqa: E402
-                  SparseAutoencoder)
+from npae import (PCA, Autoencoder, Classifier, ContractiveAutoencoder, DenoisingAutoencoder,  # noqa: E402
+                  SparseAutoencoder, StackedAutoencoder)
 
-ESTIMATORS = [Autoencoder(), DenoisingAutoencoder(), ContractiveAutoencoder(), SparseAutoencoder(), PCA(),
-              Autoencoder(dtype="float64", tied=True)]
+ESTIMATORS = [Autoencoder(), DenoisingAutoencoder(), ContractiveAutoencoder(), SparseAutoencoder(),
+              StackedAutoencoder(), Classifier(), PCA(), Autoencoder(dtype="float64", tied=True),
+              Autoencoder(contamination=0.1)]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -309,11 +309,15 @@ class Autoencoder(LatentMixin, BaseEstimator):
             train_idx, val_idx = split_validation(X.shape[0], fraction, self._rng)
             if val_idx is not None:
                 X_val = gather_rows(X, val_idx).astype(dtype, copy=False)
+        self._pretrain(X, train_idx)
         self._train(X, train_idx, X_val, self.epochs, checkpoint=checkpoint, early_stopping=self.early_stopping)
         self._set_code_statistics(X)
         if self.contamination is not None:
             self._set_threshold(X)
         return self
+
+    def _pretrain(self, X, train_idx):
+        """Hook before end-to-end training (greedy layer-wise pretraining in StackedAutoencoder)."""
 
     def _set_code_statistics(self, X):
         """code_mean_, code_cov_, code_min_, code_max_: the region the training codes occupy."""

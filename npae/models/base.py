@@ -64,6 +64,10 @@ class BaseEstimator:
                 setattr(self, name, value)
         return self
 
+    def _file_params(self):
+        """The hyper-parameters a model file stores (see ``npae.io``)."""
+        return self.get_params(deep=False)
+
     def __sklearn_tags__(self):
         """scikit-learn's estimator tags (imported here: only scikit-learn calls this)."""
         from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags

@@ -14,24 +14,38 @@ import inspect
 from .autoencoder import Autoencoder
 
 
-def _with_defaults(name, doc, defaults):
-    """A subclass of Autoencoder whose __init__ signature has ``defaults`` replaced."""
-    base = inspect.signature(Autoencoder.__init__)
-    unknown = set(defaults) - set(base.parameters)
+def init_with(base, defaults=None, extra=None, name="Autoencoder"):
+    """An ``__init__`` with ``base.__init__``'s parameters (``defaults`` replaced) plus the
+    keyword parameters ``extra`` ({name: default}); it stores every argument unchanged.
+    Its ``__signature__`` is the full, explicit parameter list, so ``get_params`` and
+    ``sklearn.clone`` see an ordinary constructor."""
+    defaults, extra = defaults or {}, extra or {}
+    signature = inspect.signature(base.__init__)
+    unknown = set(defaults) - set(signature.parameters)
     if unknown:
         raise TypeError(f"{name}: unknown parameters {sorted(unknown)}")
-    signature = base.replace(parameters=[p.replace(default=defaults.get(p.name, p.default))
-                                         for p in base.parameters.values()])
+    parameters = [p.replace(default=defaults.get(p.name, p.default)) for p in signature.parameters.values()]
+    parameters += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in extra.items()]
+    signature = signature.replace(parameters=parameters)
 
     def __init__(self, *args, **kwargs):
         bound = signature.bind(self, *args, **kwargs)
         bound.apply_defaults()
-        Autoencoder.__init__(**bound.arguments)
+        arguments = dict(bound.arguments)
+        for key in extra:
+            setattr(self, key, arguments.pop(key))
+        base.__init__(**arguments)
 
     __init__.__signature__ = signature
-    __init__.__doc__ = f"Autoencoder's parameters, with the defaults {defaults}."
+    __init__.__doc__ = f"{base.__name__}'s parameters, with the defaults {defaults} and the parameters {extra}."
     __init__.__qualname__ = f"{name}.__init__"
-    return type(name, (Autoencoder,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
+    return __init__
+
+
+def _with_defaults(name, doc, defaults):
+    """A subclass of Autoencoder whose __init__ signature has ``defaults`` replaced."""
+    return type(name, (Autoencoder,), {"__init__": init_with(Autoencoder, defaults, name=name), "__doc__": doc,
+                                       "__module__": __name__})
 
 
 DenoisingAutoencoder = _with_defaults(

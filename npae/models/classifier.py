@@ -1,0 +1,324 @@
+"""``Classifier``: a softmax classifier head, optionally on a pretrained encoder.
+
+The network is the encoder's layers (copied from a fitted autoencoder, or none),
+then ``hidden`` Dense layers, then a linear output layer with one unit per class,
+trained on the softmax cross-entropy
+
+    L = -mean_i log softmax(z_i)[y_i]   (+ weight_decay / 2 * sum ||W||^2).
+
+``freeze_encoder=True`` keeps the encoder's weights fixed: the codes are computed
+once and only the head is trained; with ``hidden=()`` that is a linear probe
+(multinomial logistic regression on the codes). Otherwise the whole network is
+fine-tuned end to end, starting from the encoder's weights.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+
+from ..activations import ACTIVATIONS
+from ..backend import thread_limit
+from ..errors import DataError, ParameterError, data_conversion_warning
+from ..losses import output_delta, softmax
+from ..network import LayerSpec, Network, count_params
+from ..optim import OPTIMIZERS, make_optimizer
+from ..penalties import weight_decay as weight_decay_penalty
+from ..training import run_epochs, split_validation
+from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
+                          feature_names)
+from .autoencoder import PREDICT_CHUNK, GradcheckProblem
+from .base import BaseEstimator
+
+
+def classifier_objective(net, X, Y, weight_decay=0.0, need_dX=False):
+    """Softmax cross-entropy of ``net`` (its last layer gives the logits) at one batch,
+    and its gradient into ``net.grad``. X: (n, n_in); Y: one-hot (n, n_classes).
+    Returns ``(L, parts, dL/dX or None)``."""
+    net.zero_grad()
+    A, caches = net.forward(X)
+    loss, dZ = output_delta("softmax_cross_entropy", Y, caches[-1][1], A, "linear")
+    parts = {"cross_entropy": loss}
+    dX = net.backward(dZ, caches, need_dX=need_dX)
+    if weight_decay:
+        names = net.weight_names()
+        value, grads = weight_decay_penalty([net.param(n) for n in names], weight_decay)
+        for name, g in zip(names, grads):
+            net.grad_of(name)[...] += g
+        parts["weight_decay"] = value
+    return sum(parts.values()), parts, dX
+
+
+def check_labels(y, n_samples):
+    """y as a 1-D array of n_samples class labels (a column vector is raveled, with a warning)."""
+    if y is None:
+        raise DataError("Classifier requires y to be passed, but the target y is None")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected; using y.ravel()",
+                      data_conversion_warning(), stacklevel=3)
+        y = y.ravel()
+    if y.ndim != 1 or len(y) != n_samples:
+        raise DataError(f"y must be 1-D with one label per row of X ({n_samples}); got shape {y.shape}")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)) or y.dtype.kind == "f" and np.any(y != np.round(y)):
+        raise DataError("Unknown label type: continuous. y holds non-integer numbers; a classifier needs "
+                        "class labels (use an autoencoder or a regressor for continuous targets)")
+    if y.dtype.kind in "OUS" and y.dtype.kind == "O" and not all(isinstance(v, (str, int, np.integer)) for v in y):
+        raise DataError("Unknown label type: y holds objects that are neither strings nor integers")
+    return y
+
+
+class Classifier(BaseEstimator):
+    """Softmax classifier, scikit-learn style: ``fit(X, y)``, ``predict``,
+    ``predict_proba``, ``score`` (accuracy), ``classes_``.
+
+    ``encoder``: a fitted ``Autoencoder`` (or ``StackedAutoencoder``) whose encoder
+    layers start the network. Defaults: Adam at learning rate 1e-2 for 100 epochs
+    (a softmax head converges slowly at Adam's usual 1e-3; lower it when fine-tuning
+    a large pretrained encoder). Fitted attributes: ``network_`` (the trainable layers),
+    ``encoder_network_`` (the frozen encoder, or None), ``classes_``,
+    ``n_features_in_``, ``history_``, ``n_iter_``."""
+
+    def __init__(self, hidden=(), encoder=None, freeze_encoder=False, activation="relu",
+                 weight_decay=0.0, optimizer="adam", learning_rate=1e-2, momentum=0.9, nesterov=False,
+                 batch_size=128, epochs=100, early_stopping=False, patience=5, validation_fraction=0.0,
+                 on_divergence="raise", random_state=None, dtype="float32", n_threads=None, verbose=0):
+        self.hidden = hidden
+        self.encoder = encoder
+        self.freeze_encoder = freeze_encoder
+        self.activation = activation
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.on_divergence = on_divergence
+        self.random_state = random_state
+        self.dtype = dtype
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ validation
+    def _validate_params(self):
+        hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else tuple(self.hidden)
+        if any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1 for h in hidden):
+            raise ParameterError(f"hidden must be a sequence of positive integers (may be empty); got {self.hidden!r}")
+        check_option("activation", self.activation, ACTIVATIONS)
+        if self.encoder is not None:
+            check_is_fitted(self.encoder)
+            if not hasattr(self.encoder, "n_encoder_layers_"):
+                raise ParameterError("encoder must be a fitted Autoencoder or StackedAutoencoder")
+        if self.freeze_encoder not in (True, False):
+            raise ParameterError(f"freeze_encoder must be True or False; got {self.freeze_encoder!r}")
+        check_number("weight_decay", self.weight_decay, low=0.0)
+        check_option("optimizer", self.optimizer, OPTIMIZERS)
+        check_number("learning_rate", self.learning_rate, low=0.0, low_open=True)
+        check_number("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
+        check_number("batch_size", self.batch_size, low=1, integer=True)
+        check_number("epochs", self.epochs, low=0, integer=True)
+        check_number("patience", self.patience, low=1, integer=True)
+        check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, high_open=True)
+        check_option("on_divergence", self.on_divergence, {"raise", "warn"})
+        dtype = self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
+        check_option("dtype", dtype, {"float32", "float64"})
+        if self.n_threads is not None:
+            check_number("n_threads", self.n_threads, low=1, integer=True)
+        return tuple(int(h) for h in hidden), np.dtype(dtype)
+
+    # ------------------------------------------------------------ building
+    def _build(self, n_features, hidden, dtype, rng):
+        """encoder_network_ (frozen) and network_ (trainable), the latter initialised."""
+        encoder_specs, encoder_theta = [], None
+        if self.encoder is not None:
+            source = self.encoder.network_
+            n_enc = self.encoder.n_encoder_layers_
+            encoder_specs = [LayerSpec(s.name, s.n_in, s.n_out, s.activation) for s in source.specs[:n_enc]]
+            if encoder_specs[0].n_in != n_features:
+                raise DataError(f"X has {n_features} features, but the encoder expects {encoder_specs[0].n_in}")
+            encoder_theta = [p for name, p in zip(source.param_names, source.params())
+                             if name.startswith("encoder.")]
+        width = encoder_specs[-1].n_out if encoder_specs else n_features
+        head = []
+        for k, h in enumerate(hidden):
+            head.append(LayerSpec(f"hidden.{k}", width, h, self.activation))
+            width = h
+        head.append(LayerSpec("output", width, len(self.classes_), "linear"))
+        self.encoder_network_ = None
+        if self.freeze_encoder and encoder_specs:
+            self.encoder_network_ = Network(encoder_specs, dtype=dtype)
+            self.network_ = Network(head, dtype=dtype)
+            self.network_.init_params(rng)
+            target = self.encoder_network_
+        else:
+            self.network_ = Network(encoder_specs + head, dtype=dtype)
+            self.network_.init_params(rng)
+            target = self.network_
+        if encoder_theta is not None:
+            for p, value in zip(target.params(), encoder_theta):
+                p[...] = value
+
+    def _features(self, X):
+        """What the trainable network sees: X, or its frozen codes (computed in chunks)."""
+        if self.encoder_network_ is None:
+            return X
+        return np.concatenate([self.encoder_network_.predict(X[i:i + PREDICT_CHUNK])
+                               for i in range(0, len(X), PREDICT_CHUNK)])
+
+    # ------------------------------------------------------------ training
+    def fit(self, X, y, *, validation_data=None):
+        """Train on X (n, n_features) with labels y (n,). Returns self."""
+        hidden, dtype = self._validate_params()
+        names = feature_names(X)
+        X = check_array(X, dtype=dtype, estimator=type(self).__name__)
+        y = check_labels(y, len(X))
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise DataError(f"y has one class ({self.classes_.tolist()}); a classifier needs at least two")
+        self.n_features_in_ = X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        rng = check_random_state(self.random_state)
+        self._build(X.shape[1], hidden, dtype, rng)
+        features = self._features(X)
+        Y = np.eye(len(self.classes_), dtype=dtype)[y_index]
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            X_val = self._features(check_array(X_val, dtype=dtype, n_features=X.shape[1]))
+            Y_val = np.eye(len(self.classes_), dtype=dtype)[np.searchsorted(self.classes_, np.asarray(y_val))]
+            train_idx = np.arange(len(X))
+        else:
+            fraction = self.validation_fraction or (0.1 if self.early_stopping else 0.0)
+            train_idx, val_idx = split_validation(len(X), fraction, rng)
+            X_val, Y_val = (None, None) if val_idx is None else (features[val_idx], Y[val_idx])
+        net = self.network_
+        optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, self.learning_rate,
+                                   momentum=self.momentum, nesterov=self.nesterov)
+        wd = self.weight_decay
+
+        def step(rows):
+            loss, parts, _ = classifier_objective(net, features[rows], Y[rows], wd)
+            optimizer.step(net.theta, net.grad)
+            return loss, parts
+
+        def validate():
+            return classifier_objective(net, X_val, Y_val)[0]
+
+        self.history_ = {}
+        with thread_limit(self.n_threads):
+            run_epochs(theta=net.theta, step=step, train_indices=train_idx, batch_size=self.batch_size,
+                       epochs=self.epochs, rng=rng, history=self.history_,
+                       validate=validate if X_val is not None else None, early_stopping=self.early_stopping,
+                       patience=self.patience, on_divergence=self.on_divergence, verbose=self.verbose)
+        self.n_iter_ = len(self.history_.get("loss", []))
+        return self
+
+    # ------------------------------------------------------------ prediction
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = check_array(X, dtype=self.network_.dtype, n_features=self.n_features_in_,
+                        estimator=type(self).__name__)
+        return np.concatenate([self.network_.predict(self._features(X[i:i + PREDICT_CHUNK]))
+                               for i in range(0, len(X), PREDICT_CHUNK)])
+
+    def decision_function(self, X):
+        """The logits, (n, n_classes); for two classes, as scikit-learn, the score of the
+        second class against the first, z_1 - z_0, shape (n,)."""
+        logits = self._logits(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_proba(self, X):
+        """Class probabilities softmax(logits), (n, n_classes), columns in ``classes_`` order."""
+        return softmax(self._logits(X).astype(np.float64))
+
+    def predict_log_proba(self, X):
+        return np.log(np.maximum(self.predict_proba(X), np.finfo(np.float64).tiny))
+
+    def predict(self, X):
+        """The most probable class of each row, (n,)."""
+        best = np.argmax(self._logits(X), axis=1)
+        return self.classes_[best]
+
+    def score(self, X, y):
+        """Accuracy: the fraction of rows whose predicted class is y."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    # ------------------------------------------------------------ gradcheck, io
+    def _gradcheck_problem(self, X, y=None):
+        """Float64 copy of the training loss at (X, y) for ``npae.gradcheck``; pass
+        ``(X, y)`` as the data. The input is the trainable network's input."""
+        if isinstance(X, tuple):
+            X, y = X
+        check_is_fitted(self)
+        X = check_array(X, dtype=np.float64, n_features=self.n_features_in_)
+        net = self.network_.copy(np.float64)
+        features = X if self.encoder_network_ is None else self.encoder_network_.copy(np.float64).predict(X)
+        Y = np.eye(len(self.classes_))[np.searchsorted(self.classes_, np.asarray(y))]
+        X_in = features.copy()
+        wd = self.weight_decay
+
+        def evaluate():
+            loss, _, dX = classifier_objective(net, X_in, Y, wd, need_dX=True)
+            grads = {name: net.grad_of(name).copy() for name in net.param_names}
+            grads["input"] = dX
+            return loss, grads
+
+        arrays = {name: net.param(name) for name in net.param_names}
+        arrays["input"] = X_in
+        return GradcheckProblem(arrays, evaluate)
+
+    def _file_params(self):
+        # the encoder's layers are saved inside the classifier's own arrays
+        return {**self.get_params(deep=False), "encoder": None}
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags
+
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
+        tags.target_tags.required = True
+        return tags
+
+    def _file_meta(self):
+        check_is_fitted(self)
+        specs = lambda net: None if net is None else [list(s) for s in net.specs]  # noqa: E731
+        return {"classes_": self.classes_.tolist(), "n_features_in_": self.n_features_in_,
+                "n_iter_": self.n_iter_, "history_": self.history_, "network": specs(self.network_),
+                "encoder_network": specs(self.encoder_network_)}
+
+    def _from_file_meta(self, meta, max_params):
+        _, dtype = self._validate_params()
+        classes = np.asarray(meta["classes_"])
+        if classes.ndim != 1 or len(classes) < 2 or classes.dtype.kind not in "iufUb":
+            raise DataError("classes_ must be a list of at least two labels")
+        self.classes_, self.n_features_in_, self.n_iter_ = classes, int(meta["n_features_in_"]), int(meta["n_iter_"])
+        self.history_ = {k: list(v) for k, v in dict(meta["history_"]).items()}
+        specs = [LayerSpec(str(n), int(a), int(b), str(act), None) for n, a, b, act, _ in meta["network"]]
+        encoder = meta["encoder_network"]
+        encoder_specs = None if encoder is None else [LayerSpec(str(n), int(a), int(b), str(act), None)
+                                                      for n, a, b, act, _ in encoder]
+        total = count_params(specs) + (count_params(encoder_specs) if encoder_specs else 0)
+        if total > max_params or specs[-1].n_out != len(classes):
+            raise DataError("the stored layers do not match the file's arrays or classes")
+        first = (encoder_specs or specs)[0].n_in
+        if first != self.n_features_in_:
+            raise DataError("the stored layers do not match n_features_in_")
+        self.network_ = Network(specs, dtype=dtype)
+        self.encoder_network_ = None if encoder_specs is None else Network(encoder_specs, dtype=dtype)
+
+    def _file_arrays(self):
+        arrays = dict(zip(self.network_.param_names, self.network_.params()))
+        if self.encoder_network_ is not None:
+            arrays.update({f"frozen.{n}": p for n, p in zip(self.encoder_network_.param_names,
+                                                             self.encoder_network_.params())})
+        return arrays
+
+    def save(self, path):
+        """Save the fitted classifier (the encoder's layers included) to ``path``."""
+        from ..io import save
+        save(self, path)

@@ -1,0 +1,126 @@
+"""Greedy layer-wise stacking and supervised heads, on the embedded digits."""
+
+import numpy as np
+import pytest
+
+import npae
+from npae import Autoencoder, Classifier, StackedAutoencoder, gradcheck
+from npae.errors import DataError, ParameterError
+
+STACK = dict(hidden=(48, 24, 8), activation="sigmoid", code_activation="linear", pretrain_epochs=10, epochs=15,
+             batch_size=32, learning_rate=3e-3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def stacked(digits_split):
+    Xtr = digits_split[0]
+    return StackedAutoencoder(layer_params={"corruption": "masking", "noise": [0.2, 0.1, 0.0]}, **STACK).fit(Xtr)
+
+
+def test_each_layer_lowers_its_own_loss(stacked):
+    assert len(stacked.pretraining_history_) == 3 and len(stacked.layer_models_) == 3
+    for history in stacked.pretraining_history_:
+        assert len(history["loss"]) == 10
+        assert history["loss"][-1] < 0.9 * history["loss"][0]
+    assert [m.noise for m in stacked.layer_models_] == [0.2, 0.1, 0.0]
+    assert [m.hidden for m in stacked.layer_models_] == [(48,), (24,), (8,)]
+
+
+def test_unrolled_weights_are_the_layers(stacked):
+    """Right after unrolling, encoder k and the mirrored decoder are layer k's weights; so the
+    deep codes before fine-tuning equal the chained one-layer codes."""
+    net = StackedAutoencoder(**{**STACK, "epochs": 0}).fit(np.random.default_rng(0).random((64, 64)))
+    X = np.random.default_rng(1).random((5, 64))
+    chained = X
+    for layer in net.layer_models_:
+        chained = layer.transform(chained)
+    np.testing.assert_allclose(net.transform(X), chained, rtol=1e-5, atol=1e-6)
+
+
+def test_fine_tuning_beats_the_unrolled_stack(stacked, digits_split):
+    assert stacked.history_["loss"][-1] < stacked.unrolled_loss_
+    # and it has the full Autoencoder contract
+    Xte = digits_split[2]
+    assert stacked.transform(Xte).shape == (len(Xte), 8)
+    assert stacked.inverse_transform(stacked.transform(Xte)).shape == Xte.shape
+    assert stacked.score_samples(Xte).shape == (len(Xte),)
+
+
+def test_stacked_saves_and_loads(stacked, tmp_path, digits_split):
+    stacked.save(tmp_path / "s.npz")
+    loaded = npae.load(tmp_path / "s.npz")
+    assert type(loaded) is StackedAutoencoder and loaded.get_params() == stacked.get_params()
+    np.testing.assert_array_equal(loaded.transform(digits_split[2]), stacked.transform(digits_split[2]))
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_gradcheck_of_the_unrolled_stack(tied, digits):
+    X = digits[0][:40, :10] * 0.9 + 0.05
+    model = StackedAutoencoder(hidden=(6, 4, 3), activation="tanh", tied=tied, pretrain_epochs=2, epochs=1,
+                               dtype="float64", random_state=0).fit(X)
+    report = gradcheck(model, X[:5])
+    assert report.passed, report.table()
+
+
+def test_layer_params_are_checked(digits):
+    X = digits[0][:50]
+    with pytest.raises(ParameterError, match="one per layer"):
+        StackedAutoencoder(hidden=(8, 4), layer_params={"noise": [0.1]}, corruption=None).fit(X)
+    with pytest.raises(ParameterError, match="cannot be set per layer"):
+        StackedAutoencoder(hidden=(8, 4), layer_params=[{"hidden": 3}, {}]).fit(X)
+    with pytest.raises(ParameterError, match="pretrain_epochs"):
+        StackedAutoencoder(hidden=(8, 4), pretrain_epochs=-1).fit(X)
+
+
+# ------------------------------------------------------------------ supervised heads
+def test_pretrained_classifier_beats_a_linear_probe_on_pixels(stacked, digits_split):
+    Xtr, ytr, Xte, yte = digits_split
+    probe = Classifier(epochs=30, random_state=0).fit(Xtr, ytr)
+    tuned = Classifier(encoder=stacked, epochs=30, random_state=0).fit(Xtr, ytr)
+    assert tuned.score(Xte, yte) > probe.score(Xte, yte), (tuned.score(Xte, yte), probe.score(Xte, yte))
+
+
+def test_classifier_contract(digits_split):
+    Xtr, ytr, Xte, yte = digits_split
+    labels = np.array(list("abcdefghij"))[ytr]
+    clf = Classifier(hidden=(16,), epochs=5, random_state=0).fit(Xtr, labels)
+    assert list(clf.classes_) == list("abcdefghij")
+    proba = clf.predict_proba(Xte)
+    assert proba.shape == (len(Xte), 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(clf.predict(Xte)) <= set("abcdefghij")
+    np.testing.assert_array_equal(clf.predict(Xte), clf.classes_[np.argmax(proba, axis=1)])
+    assert 0 <= clf.score(Xte, np.array(list("abcdefghij"))[yte]) <= 1
+    with pytest.raises(DataError, match="continuous"):
+        Classifier().fit(Xtr[:10], np.linspace(0, 1, 10))
+
+
+def test_frozen_encoder_stays_fixed(stacked, digits_split):
+    Xtr, ytr, _, _ = digits_split
+    clf = Classifier(encoder=stacked, freeze_encoder=True, epochs=3, random_state=0).fit(Xtr, ytr)
+    frozen = clf.encoder_network_
+    for name in frozen.param_names:
+        np.testing.assert_array_equal(frozen.param(name), stacked.network_.param(name))
+    assert clf.network_.param_names == ["output.W", "output.b"]  # hidden=(): a linear probe on the codes
+    tuned = Classifier(encoder=stacked, epochs=3, random_state=0).fit(Xtr, ytr)
+    assert not np.array_equal(tuned.network_.param("encoder.0.W"), stacked.network_.param("encoder.0.W"))
+
+
+@pytest.mark.parametrize("freeze,hidden", [(False, ()), (False, (5,)), (True, ()), (True, (4, 3))])
+def test_gradcheck_of_the_classifier(freeze, hidden, digits):
+    X, y = digits[0][:60, :8] * 0.9 + 0.05, digits[1][:60] % 3
+    encoder = Autoencoder(hidden=(6, 4), activation="tanh", epochs=1, dtype="float64", random_state=0).fit(X)
+    clf = Classifier(hidden=hidden, encoder=encoder, freeze_encoder=freeze, activation="softplus",
+                     weight_decay=0.01, epochs=1, dtype="float64", random_state=0).fit(X, y)
+    report = gradcheck(clf, (X[:6], y[:6]))
+    assert report.passed, report.table()
+
+
+def test_classifier_saves_and_loads(stacked, tmp_path, digits_split):
+    Xtr, ytr, Xte, _ = digits_split
+    for freeze in (False, True):
+        clf = Classifier(encoder=stacked, freeze_encoder=freeze, epochs=2, random_state=0).fit(Xtr, ytr)
+        clf.save(tmp_path / "c.npz")
+        loaded = npae.load(tmp_path / "c.npz")
+        np.testing.assert_array_equal(loaded.predict_proba(Xte), clf.predict_proba(Xte))
+        assert loaded.encoder is None  # its layers live in the file
