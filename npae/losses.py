@@ -123,13 +123,7 @@ def output_delta(loss_name, Y, Z, A, output_activation):
     return value, dA * ACTIVATIONS[output_activation][1](Z, A)
 
 
-def per_sample_loss(loss_name, Y, Z, A):
-    """Per-sample loss (mean over that sample's outputs), shape (n,)."""
-    loss = LOSSES[loss_name]
-    return loss.per_sample(Y, Z if loss.takes_logits else A)
-
-
 def elementwise_loss(loss_name, Y, Z, A):
-    """The loss of each output, shape (n, m): its row means are ``per_sample_loss``."""
+    """The loss of each output, shape (n, m): its row means are the per-sample losses."""
     loss = LOSSES[loss_name]
     return loss.elementwise(Y, Z if loss.takes_logits else A)

@@ -19,7 +19,7 @@ from ..activations import ACTIVATION_RANGES, ACTIVATIONS
 from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
 from ..errors import DataError, ParameterError
 from ..fused_step import FusedStep
-from ..losses import LOSSES, elementwise_loss, output_delta, per_sample_loss
+from ..losses import LOSSES, elementwise_loss, output_delta
 from ..network import Network, autoencoder_specs, count_params
 from ..optim import OPTIMIZERS, make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
@@ -429,41 +429,35 @@ class Autoencoder(LatentMixin, BaseEstimator):
         """decode(encode(X)), without corruption: (n, n_features) -> (n, n_features)."""
         return self._chunked(self._check_input(X), 0, None)
 
-    def _reconstruction_losses(self, X):
-        """Per-sample reconstruction loss, computed in float64 whatever the model's dtype,
-        so a row's score does not depend on which other rows it is scored with."""
+    def _reconstruction_losses(self, X, per_feature=False):
+        """Reconstruction loss per sample (n,), or per feature of each sample (n, n_features),
+        computed in float64 whatever the model's dtype, so a row's score does not depend on
+        which other rows it is scored with."""
         net, out = self.network_.copy(np.float64), []
         for i in range(0, X.shape[0], PREDICT_CHUNK):
             Xc = np.asarray(X[i:i + PREDICT_CHUNK], dtype=np.float64)
             A, caches = net.forward(Xc)
-            out.append(per_sample_loss(self.loss_, Xc, caches[-1][1], A))
+            losses = elementwise_loss(self.loss_, Xc, caches[-1][1], A)
+            out.append(losses if per_feature else losses.mean(axis=1))
         return np.concatenate(out)
-
-    def score_samples(self, X):
-        """Per-sample NEGATIVE reconstruction loss (mean over features), shape (n,).
-        Higher means more typical; penalties are not included."""
-        X = self._check_input(X)
-        if self.loss_ == "bce":
-            check_array(X, dtype=None, unit_interval=True)
-        return -self._reconstruction_losses(X)
-
-    def score(self, X, y=None):
-        """Mean of ``score_samples(X)``: the negative mean reconstruction loss."""
-        return float(np.mean(self.score_samples(X)))
 
     def reconstruction_error(self, X, per_feature=False):
         """The reconstruction loss of each sample, shape (n,) (= -score_samples), or with
         ``per_feature=True`` of each feature of each sample, shape (n, n_features): which
         features a sample's error comes from. Same loss as training (mse or bce per element)."""
         X = self._check_input(X)
-        if not per_feature:
-            return self._reconstruction_losses(X)
-        net, out = self.network_.copy(np.float64), []
-        for i in range(0, X.shape[0], PREDICT_CHUNK):
-            Xc = np.asarray(X[i:i + PREDICT_CHUNK], dtype=np.float64)
-            A, caches = net.forward(Xc)
-            out.append(elementwise_loss(self.loss_, Xc, caches[-1][1], A))
-        return np.concatenate(out)
+        if self.loss_ == "bce":
+            check_array(X, dtype=None, unit_interval=True)
+        return self._reconstruction_losses(X, per_feature)
+
+    def score_samples(self, X):
+        """Per-sample NEGATIVE reconstruction loss (mean over features), shape (n,).
+        Higher means more typical; penalties are not included."""
+        return -self.reconstruction_error(X)
+
+    def score(self, X, y=None):
+        """Mean of ``score_samples(X)``: the negative mean reconstruction loss."""
+        return float(np.mean(self.score_samples(X)))
 
     @available_if(lambda self: self.contamination is not None,
                   "set contamination=<expected outlier fraction> to detect outliers")
