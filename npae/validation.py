@@ -122,6 +122,28 @@ def check_number(name, value, *, low=None, high=None, low_open=False, high_open=
     return value
 
 
+def check_training_options(estimator):
+    """The options every trained estimator shares (optimizer, schedule, precision, threads);
+    returns the numpy dtype it trains in."""
+    from .optim import OPTIMIZERS
+
+    e = estimator
+    check_number("weight_decay", e.weight_decay, low=0.0)
+    check_option("optimizer", e.optimizer, OPTIMIZERS)
+    check_number("learning_rate", e.learning_rate, low=0.0, low_open=True)
+    check_number("momentum", e.momentum, low=0.0, high=1.0, high_open=True)
+    check_number("batch_size", e.batch_size, low=1, integer=True)
+    check_number("epochs", e.epochs, low=0, integer=True)
+    check_number("patience", e.patience, low=1, integer=True)
+    check_number("validation_fraction", e.validation_fraction, low=0.0, high=1.0, high_open=True)
+    check_option("on_divergence", e.on_divergence, {"raise", "warn"})
+    dtype = e.dtype if isinstance(e.dtype, str) else np.dtype(e.dtype).name
+    check_option("dtype", dtype, {"float32", "float64"})
+    if e.n_threads is not None:
+        check_number("n_threads", e.n_threads, low=1, integer=True)
+    return np.dtype(dtype)
+
+
 def check_is_fitted(estimator, attribute="network_"):
     if not hasattr(estimator, attribute):
         raise not_fitted_error(f"This {type(estimator).__name__} instance is not fitted yet; "

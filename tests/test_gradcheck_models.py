@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from npae import Autoencoder, gradcheck
-from npae.activations import ACTIVATIONS, RELU_FAMILY
+from npae.activations import ACTIVATIONS
 
 HIDDEN = {1: (4,), 2: (5, 3), 3: (5, 4, 3)}
 KINKED = {"relu", "leaky_relu"}

@@ -7,7 +7,6 @@ import sys
 from importlib import resources
 
 import numpy as np
-import pytest
 
 import npae
 from npae import PCA

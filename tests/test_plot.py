@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from npae import Autoencoder, DenoisingAutoencoder, plot  # noqa: E402
+from npae import DenoisingAutoencoder, plot  # noqa: E402
 from npae.datasets import make_manifold  # noqa: E402
 from npae.report import write_report  # noqa: E402
 

@@ -1,6 +1,5 @@
 """scikit-learn compatibility, tested only where scikit-learn is installed (npae never imports it)."""
 
-import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")

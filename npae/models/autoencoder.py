@@ -21,13 +21,13 @@ from ..errors import DataError, ParameterError
 from ..fused_step import FusedStep
 from ..losses import LOSSES, elementwise_loss, output_delta
 from ..network import Network, autoencoder_specs, count_params
-from ..optim import OPTIMIZERS, make_optimizer
+from ..optim import make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
 from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
 from ..penalties import weight_decay as weight_decay_penalty
 from ..training import gather_rows, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
-                          data_range, feature_names)
+                          check_training_options, data_range, feature_names)
 from .base import BaseEstimator, available_if
 from .latent import LatentMixin, code_statistics
 
@@ -104,7 +104,6 @@ class GradcheckProblem(NamedTuple):
 
 
 _LOSS_OPTIONS = {"auto", *LOSSES} - {"softmax_cross_entropy"}
-_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
 class Autoencoder(LatentMixin, BaseEstimator):
@@ -183,23 +182,11 @@ class Autoencoder(LatentMixin, BaseEstimator):
         if self.tied not in (True, False):
             raise ParameterError(f"tied must be True or False; got {self.tied!r}")
         self._validate_regularization(hidden)
-        check_number("weight_decay", self.weight_decay, low=0.0)
-        check_option("optimizer", self.optimizer, OPTIMIZERS)
-        check_number("learning_rate", self.learning_rate, low=0.0, low_open=True)
-        check_number("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
-        check_number("batch_size", self.batch_size, low=1, integer=True)
-        check_number("epochs", self.epochs, low=0, integer=True)
-        check_number("patience", self.patience, low=1, integer=True)
-        check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, high_open=True)
-        check_option("on_divergence", self.on_divergence, {"raise", "warn"})
+        dtype = check_training_options(self)
         if self.contamination is not None:
             check_number("contamination", self.contamination, low=0.0, high=0.5, low_open=True)
-        dtype = self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
-        check_option("dtype", dtype, _DTYPES)
         check_option("backend", self.backend, set(BACKENDS))
-        if self.n_threads is not None:
-            check_number("n_threads", self.n_threads, low=1, integer=True)
-        return hidden, np.dtype(_DTYPES[dtype])
+        return hidden, dtype
 
     def _validate_regularization(self, hidden):
         if self.corruption is not None and not callable(self.corruption):

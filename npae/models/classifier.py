@@ -22,11 +22,11 @@ from ..backend import thread_limit
 from ..errors import DataError, ParameterError, data_conversion_warning
 from ..losses import output_delta, softmax
 from ..network import LayerSpec, Network, count_params
-from ..optim import OPTIMIZERS, make_optimizer
+from ..optim import make_optimizer
 from ..penalties import weight_decay as weight_decay_penalty
 from ..training import run_epochs, split_validation
-from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
-                          feature_names)
+from ..validation import (check_array, check_is_fitted, check_option, check_random_state,
+                          check_training_options, feature_names)
 from .autoencoder import PREDICT_CHUNK, GradcheckProblem
 from .base import BaseEstimator
 
@@ -115,20 +115,7 @@ class Classifier(BaseEstimator):
                 raise ParameterError("encoder must be a fitted Autoencoder or StackedAutoencoder")
         if self.freeze_encoder not in (True, False):
             raise ParameterError(f"freeze_encoder must be True or False; got {self.freeze_encoder!r}")
-        check_number("weight_decay", self.weight_decay, low=0.0)
-        check_option("optimizer", self.optimizer, OPTIMIZERS)
-        check_number("learning_rate", self.learning_rate, low=0.0, low_open=True)
-        check_number("momentum", self.momentum, low=0.0, high=1.0, high_open=True)
-        check_number("batch_size", self.batch_size, low=1, integer=True)
-        check_number("epochs", self.epochs, low=0, integer=True)
-        check_number("patience", self.patience, low=1, integer=True)
-        check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0, high_open=True)
-        check_option("on_divergence", self.on_divergence, {"raise", "warn"})
-        dtype = self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
-        check_option("dtype", dtype, {"float32", "float64"})
-        if self.n_threads is not None:
-            check_number("n_threads", self.n_threads, low=1, integer=True)
-        return tuple(int(h) for h in hidden), np.dtype(dtype)
+        return tuple(int(h) for h in hidden), check_training_options(self)
 
     # ------------------------------------------------------------ building
     def _build(self, n_features, hidden, dtype, rng):
