@@ -120,6 +120,10 @@ def train_command(args):
             options["corruption"] = "masking"
     if args.contractive is not None:
         options["contractive"] = args.contractive
+    if args.kind == "contractive" or args.contractive:
+        mode = args.contractive_mode
+        options["contractive_mode"] = mode if mode != "auto" else (
+            "analytic" if len(args.hidden) == 1 else "stochastic")
     if args.sparsity is not None:
         options["sparsity"] = args.sparsity
     model = getattr(models, KINDS[args.kind])(**options)
@@ -282,9 +286,9 @@ def build_parser():
 
     train = commands.add_parser(
         "train", help="train an autoencoder and write the model and a report",
-        description="Train an autoencoder (80%% of the rows; 20%% held out, or MNIST's test set), compare "
+        description="Train an autoencoder (80% of the rows; 20% held out, or MNIST's test set), compare "
                     "it with PCA of the same code size, and write model.npz, history.json and report.txt "
-                    "into the output folder.")
+                    "(and, with matplotlib installed, pictures and report.html) into the output folder.")
     train.add_argument("--data", default="digits", metavar="digits|mnist|FILE",
                        help="the embedded 8x8 digits (default), MNIST, or a .npy/.npz/.csv file")
     train.add_argument("--data-dir", default=None, metavar="DIR",
@@ -302,6 +306,9 @@ def build_parser():
     train.add_argument("--learning-rate", type=float, default=3e-3, help="Adam learning rate (default: %(default)s)")
     train.add_argument("--noise", type=float, default=None, help="corruption level (denoising)")
     train.add_argument("--contractive", type=float, default=None, help="contractive penalty weight")
+    train.add_argument("--contractive-mode", choices=["auto", "analytic", "stochastic"], default="auto",
+                       help="exact Jacobian (one hidden layer) or its stochastic estimate; auto picks "
+                            "analytic for one hidden layer, else stochastic")
     train.add_argument("--sparsity", type=float, default=None, help="sparsity penalty weight")
     train.add_argument("--contamination", type=float, default=None,
                        help="expected outlier fraction: sets an anomaly threshold")

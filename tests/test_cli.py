@@ -96,3 +96,15 @@ def test_wrong_feature_count_is_one_line(trained, tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros((2, 5)))
     proc = run("encode", str(folder / "out" / "model.npz"), str(tmp_path / "bad.npy"))
     assert proc.returncode == 2 and "X has 5 features, but Autoencoder is expecting 12" in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["denoising", "contractive", "sparse"])
+def test_train_every_kind(trained, kind, tmp_path):
+    folder, _ = trained
+    proc = run("train", "--data", str(folder / "data.csv"), "--kind", kind, "--hidden", "8,3", "--epochs", "1",
+               "--out", str(tmp_path), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    model = npae.load(tmp_path / "model.npz")
+    assert type(model).__name__.lower().startswith(kind)
+    if kind == "contractive":
+        assert model.contractive_mode == "stochastic"  # two hidden layers: the exact form needs one
