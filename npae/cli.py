@@ -110,7 +110,8 @@ def train_command(args):
     os.makedirs(args.out, exist_ok=True)
     print(f"npae {__version__}: {args.kind} on {description}: {len(X_train)} training rows, "
           f"{len(X_test)} held out; writing to {os.path.abspath(args.out)}", flush=True)
-    options = dict(hidden=args.hidden, activation=args.activation, code_activation=args.code_activation,
+    code_activation = args.code_activation or ("sigmoid" if args.kind == "sparse" else "linear")
+    options = dict(hidden=args.hidden, activation=args.activation, code_activation=code_activation,
                    epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                    random_state=args.seed, contamination=args.contamination,
                    verbose=0 if args.quiet else (2 if sys.stderr.isatty() else 1))
@@ -300,7 +301,8 @@ def build_parser():
     train.add_argument("--hidden", type=_int_tuple, default=(128, 8), metavar="W1,W2,...",
                        help="encoder widths, the last is the code size (default: 128,8)")
     train.add_argument("--activation", default="relu", help="hidden activation (default: %(default)s)")
-    train.add_argument("--code-activation", default="linear", help="code layer activation (default: %(default)s)")
+    train.add_argument("--code-activation", default=None,
+                       help="code layer activation (default: linear; sigmoid for --kind sparse)")
     train.add_argument("--epochs", type=int, default=100, help="training epochs (default: %(default)s)")
     train.add_argument("--batch-size", type=int, default=32, help="minibatch size (default: %(default)s)")
     train.add_argument("--learning-rate", type=float, default=3e-3, help="Adam learning rate (default: %(default)s)")
