@@ -20,6 +20,7 @@ benchmarks/RESULTS.md (between the literature markers) and results/literature.js
 import argparse
 import os
 import re
+import sys
 import time
 
 import numpy as np
@@ -116,11 +117,10 @@ EXPERIMENTS = {
 }
 
 
-def write_results(sections, info, quick):
+def write_results(sections, info, quick, command):
     path = os.path.join(HERE, "RESULTS.md")
     text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
-    body = [f"## The classic MNIST results (`python benchmarks/reproduce_literature.py"
-            f"{' --quick' if quick else ''}`)", "",
+    body = [f"## The classic MNIST results (`{command}`)", "",
             f"Machine: {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, numba {info['numba']}; "
             f"load average {info.get('load', 0):.1f} at the start. Adam (betas 0.9, 0.999), seeds 0; "
             "train on the first 50,000 training images, validate on the last 10,000, test on the 10,000 "
@@ -166,7 +166,8 @@ def main():
         payload[key] = rows
         write_json("literature", payload)
         if not args.no_write:
-            write_results(sections, info, args.quick)
+            write_results(sections, info, args.quick, "python benchmarks/reproduce_literature.py " +
+                          " ".join(sys.argv[1:]))
     print(f"done; tables in {os.path.join(HERE, 'RESULTS.md')}")
 
 
