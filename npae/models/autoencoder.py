@@ -245,6 +245,8 @@ class Autoencoder(LatentMixin, BaseEstimator):
                                  self.output_activation_, self.tied)
 
     def _initialize(self, X, hidden, dtype):
+        for stale in ("feature_names_in_", "offset_", "threshold_"):  # from an earlier fit
+            self.__dict__.pop(stale, None)
         low, high = data_range(X)
         self.loss_, self.output_activation_ = self._resolve_loss(X, low, high)
         self.n_features_in_ = X.shape[1]
