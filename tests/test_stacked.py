@@ -124,3 +124,17 @@ def test_classifier_saves_and_loads(stacked, tmp_path, digits_split):
         loaded = npae.load(tmp_path / "c.npz")
         np.testing.assert_array_equal(loaded.predict_proba(Xte), clf.predict_proba(Xte))
         assert loaded.encoder is None  # its layers live in the file
+
+
+def test_a_template_estimator_sets_every_layer(digits, tmp_path):
+    from npae import DenoisingAutoencoder
+
+    X = digits[0][:200]
+    template = DenoisingAutoencoder(noise=0.15, weight_decay=1e-4, learning_rate=5e-3)
+    stack = StackedAutoencoder(hidden=(16, 8), layer_params=template, pretrain_epochs=1, epochs=1,
+                               random_state=0).fit(X)
+    for layer in stack.layer_models_:
+        assert (layer.corruption, layer.noise, layer.weight_decay, layer.learning_rate) == ("masking", 0.15, 1e-4,
+                                                                                            5e-3)
+    stack.save(tmp_path / "s.npz")
+    assert npae.load(tmp_path / "s.npz").layer_params["noise"] == 0.15

@@ -9,7 +9,9 @@ reconstruction (Hinton & Salakhutdinov 2006; Bengio et al. 2007; Vincent et al. 
 Each layer may be plain, denoising, contractive or sparse: ``layer_params`` gives
 options for the one-layer autoencoders, either one dict for every layer whose values
 may be lists with one entry per layer (``{"corruption": "masking", "noise": [0.1,
-0.2, 0.3]}``), or a list of dicts, one per layer. After ``fit`` the model is a deep
+0.2, 0.3]}``), a list of dicts, one per layer, or a template estimator (e.g.
+``DenoisingAutoencoder(noise=0.2)``) whose regularisation and optimiser options every
+layer copies. After ``fit`` the model is a deep
 ``Autoencoder`` with its whole contract (transform, inverse_transform, score_samples,
 get_weights, save/load, gradcheck of the unrolled stack).
 """
@@ -46,15 +48,26 @@ class StackedAutoencoder(Autoencoder):
     def _validate_params(self):
         hidden, dtype = super()._validate_params()
         check_number("pretrain_epochs", self.pretrain_epochs, low=0, integer=True)
-        if self.layer_params is not None and not isinstance(self.layer_params, (dict, list, tuple)):
-            raise ParameterError(f"layer_params must be None, a dict or a list of dicts; got {self.layer_params!r}")
+        if self.layer_params is not None and not isinstance(self.layer_params, (dict, list, tuple, Autoencoder)):
+            raise ParameterError(f"layer_params must be None, a dict, a list of dicts or a template Autoencoder; "
+                                 f"got {self.layer_params!r}")
         return hidden, dtype
+
+    def _file_params(self):
+        params = super()._file_params()
+        if isinstance(self.layer_params, Autoencoder):  # files hold data: the template's options, not it
+            template = self.layer_params.get_params(deep=False)
+            params["layer_params"] = {key: template[key] for key in _LAYER_OPTIONS}
+        return params
 
     def _layer_options(self, depth):
         """One dict of one-layer autoencoder options per layer, from ``layer_params``."""
         spec = self.layer_params
         if spec is None:
             return [{} for _ in range(depth)]
+        if isinstance(spec, Autoencoder):  # a template: its regularisation options for every layer
+            template = spec.get_params(deep=False)
+            return [{key: template[key] for key in _LAYER_OPTIONS} for _ in range(depth)]
         if isinstance(spec, dict):
             per_layer = []
             for k in range(depth):
