@@ -5,8 +5,9 @@ It computes exactly what ``npae.models.autoencoder.autoencoder_objective`` does
 
 * matrix products go to BLAS with ``np.matmul(..., out=buffer)``;
 * numba kernels fuse what BLAS leaves: bias + activation, activation derivative
-  + bias gradient, output bias + loss + gradient, the contractive penalty, the
-  corruption, weight decay and the optimizer update;
+  + bias gradient, output bias + loss + gradient (for float32 bce, a vectorised
+  kernel with its own exp and log), the contractive penalty, the corruption,
+  weight decay and the optimizer update;
 * every buffer lives in a ``Workspace`` made once per batch size, so after the
   first epoch a step allocates no arrays.
 
@@ -20,6 +21,8 @@ import numpy as np
 
 from .optim import SGD, Adam
 from .training import gather_rows
+
+SIGMOID = 0  # npae.kernels.ACTIVATION_CODES["sigmoid"], without importing numba here
 
 
 class Workspace:
@@ -41,6 +44,8 @@ class Workspace:
         self.column_norms = np.empty(k, dtype) if contractive else None
         self.mean_sq = np.empty(k, dtype) if contractive else None
         self.scale = np.empty(k, dtype) if contractive else None
+        m = max(s.n_out for s in net.specs)  # scratch rows for the vectorised float32 kernels
+        self.exponent_bits, self.terms = np.empty(m, np.int32), np.empty(m, np.float32)
 
 
 class FusedStep:
@@ -88,10 +93,16 @@ class FusedStep:
         for l, layer in enumerate(layers):
             np.matmul(A_prev, layer.W, out=ws.Z[l])
             if l < last:
-                K.bias_activation(ws.Z[l], layer.b, codes[l], ws.A[l])
+                if codes[l] == SIGMOID and net.dtype == np.float32:
+                    K.bias_sigmoid_float32(ws.Z[l], layer.b, ws.A[l], ws.exponent_bits, ws.terms)
+                else:
+                    K.bias_activation(ws.Z[l], layer.b, codes[l], ws.A[l])
                 A_prev = ws.A[l]
         out = layers[last]
-        if obj.loss == "bce":
+        if obj.loss == "bce" and net.dtype == np.float32:
+            reconstruction = K.output_bce_float32(ws.Z[last], out.b, ws.X, ws.dZ[last], out.db,
+                                                  ws.exponent_bits, ws.terms)
+        elif obj.loss == "bce":
             reconstruction = K.output_bce(ws.Z[last], out.b, ws.X, ws.dZ[last], out.db)
         else:
             reconstruction = K.output_mse(ws.Z[last], out.b, codes[last], ws.X, ws.dZ[last], out.db)

@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("numba")
 
+import npae.fused_step  # noqa: E402
 from npae import Autoencoder  # noqa: E402
 from npae.activations import ACTIVATIONS, SECOND_DERIVATIVES  # noqa: E402
 from npae.backend import load_kernels  # noqa: E402
@@ -74,6 +75,39 @@ def test_output_bce(dtype, strided):
     assert loss == pytest.approx(loss_ref, rel=TOL[dtype]["rtol"])
     np.testing.assert_allclose(dZ, dZ_ref, **TOL[dtype])
     np.testing.assert_allclose(db, dZ_ref.sum(0), **TOL[dtype])
+
+
+@pytest.mark.parametrize("strided", [False, True])
+def test_bias_sigmoid_float32_polynomials(strided):
+    Z0 = arrays((7, 11), np.float32, 1, strided, scale=8.0)
+    Z0[0, :9] = [-1e4, -200.0, -87.5, -20.0, -1e-6, 0.0, 1e-6, 87.5, 1e4]
+    b = arrays((11,), np.float32, 2)
+    Z, A = Z0.copy(), np.empty((7, 11), np.float32)
+    K.bias_sigmoid_float32(Z, b, A, np.empty(11, np.int32), np.empty(11, np.float32))
+    np.testing.assert_array_equal(Z, Z0 + b)
+    np.testing.assert_allclose(A, ACTIVATIONS["sigmoid"][0](Z0 + b), rtol=2e-6, atol=1e-30)
+    assert K.ACTIVATION_CODES["sigmoid"] == npae.fused_step.SIGMOID
+    Z0[1, 1] = np.nan
+    K.bias_sigmoid_float32(Z0.copy(), b, A, np.empty(11, np.int32), np.empty(11, np.float32))
+    assert np.isnan(A[1, 1]) and np.isfinite(np.delete(A.ravel(), 12)).all()
+
+
+@pytest.mark.parametrize("strided", [False, True])
+def test_output_bce_float32_polynomials(strided):
+    """The vectorised float32 kernel against the reference, from ordinary to extreme logits."""
+    Z0 = arrays((9, 13), np.float32, 1, strided, scale=6.0)
+    Z0[0, :9] = [-1e4, -200.0, -87.5, -20.0, -1e-6, 0.0, 1e-6, 87.5, 1e4]
+    b = arrays((13,), np.float32, 2)
+    Y = np.abs(arrays((9, 13), np.float32, 3, strided)) % 1.0
+    loss_ref, dZ_ref = bce(Y, Z0 + b)
+    Z, dZ, db = Z0.copy(), np.empty((9, 13), np.float32), np.empty(13, np.float32)
+    loss = K.output_bce_float32(Z, b, Y, dZ, db, np.empty(13, np.int32), np.empty(13, np.float32))
+    assert loss == pytest.approx(loss_ref, rel=1e-6)
+    np.testing.assert_allclose(dZ, dZ_ref, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(db, dZ_ref.sum(0), rtol=1e-5, atol=1e-7)
+    Z_nan = Z0.copy()
+    Z_nan[3, 4] = np.nan
+    assert np.isnan(K.output_bce_float32(Z_nan, b, Y, dZ, db, np.empty(13, np.int32), np.empty(13, np.float32)))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -7,6 +7,8 @@ functions below are the same formulas as the NumPy reference, element by element
 
 import math
 
+import numpy as np
+
 from ..activations import ELU_ALPHA, LEAKY_RELU_SLOPE
 from ._jit import jit
 
@@ -67,6 +69,48 @@ def bias_activation(Z, b, code, A):
             z = Z[i, j] + b[j]
             Z[i, j] = z
             A[i, j] = activation_scalar(z, code)
+
+
+@jit
+def exp_reduce(w):
+    """float32 w in [-87, 0] as w = k ln2 + r, |r| <= ln2 / 2: returns (k, r) (Cephes' split of ln2)."""
+    k = np.floor(w * np.float32(1.4426950408889634) + np.float32(0.5))
+    return k, w - k * np.float32(0.693359375) - k * np.float32(-2.12194440e-4)
+
+
+@jit
+def exp_poly(r):
+    """exp(r) for |r| <= ln2 / 2 in float32 (Cephes' expf polynomial, about 1 ulp)."""
+    p = np.float32(1.9875691500e-4)
+    p = p * r + np.float32(1.3981999507e-3)
+    p = p * r + np.float32(8.3334519073e-3)
+    p = p * r + np.float32(4.1665795894e-2)
+    p = p * r + np.float32(1.6666665459e-1)
+    p = p * r + np.float32(5.0000001201e-1)
+    return p * r * r + r + np.float32(1.0)
+
+
+@jit
+def bias_sigmoid_float32(Z, b, A, exponent_bits, reduced):
+    """``bias_activation`` for a float32 sigmoid, vectorisable: Z <- Z + b, A <- sigma(Z), with
+    e = exp(-|z|) = 2^k exp(r) from branch-free float32 code (2^k from its float bits) and
+    sigma(z) = 1/(1 + e) or e/(1 + e). ``exponent_bits`` (int32) and ``reduced`` (float32) are
+    scratch rows of at least m entries."""
+    n, m = Z.shape
+    one, zero = np.float32(1.0), np.float32(0.0)
+    powers_of_two = exponent_bits.view(np.float32)
+    for i in range(n):
+        for j in range(m):
+            z = Z[i, j] + b[j]
+            Z[i, j] = z
+            k, r = exp_reduce(max(-abs(z), np.float32(-87.0)))
+            exponent_bits[j] = (np.int32(k) + np.int32(127)) << np.int32(23)
+            reduced[j] = r
+        for j in range(m):
+            z = Z[i, j]
+            e = exp_poly(reduced[j]) * powers_of_two[j]
+            a = (one if z >= zero else e) / (one + e)
+            A[i, j] = a if z == z else z  # NaN stays NaN, as in NumPy
 
 
 @jit
