@@ -160,7 +160,8 @@ def optimizer_kernel_step(K, opt, theta, grad):
     if isinstance(opt, Adam):
         b1, b2 = opt.beta1, opt.beta2
         K.adam_step(theta, grad, opt.m, opt.v, dt(b1), dt(1.0 - b1), dt(b2), dt(1.0 - b2),
-                    dt(opt.learning_rate / (1.0 - b1 ** opt.t)), dt(np.sqrt(1.0 - b2 ** opt.t)), dt(opt.eps))
+                    dt(opt.learning_rate / (1.0 - b1 ** opt.t)), dt(np.sqrt(1.0 - b2 ** opt.t)), dt(opt.eps),
+                    np.finfo(dt).tiny)
     elif isinstance(opt, SGD) and opt.velocity is not None:
         K.sgd_momentum_step(theta, grad, opt.velocity, dt(opt.learning_rate), dt(opt.momentum), opt.nesterov)
     else:

