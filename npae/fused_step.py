@@ -11,8 +11,10 @@ It computes exactly what ``npae.models.autoencoder.autoencoder_objective`` does
 * every buffer lives in a ``Workspace`` made once per batch size, so after the
   first epoch a step allocates no arrays.
 
-Supported: both losses, every activation, tied weights, weight decay, the three
-named corruptions and the analytic contractive penalty. Anything else (sparsity,
+Supported: both reconstruction losses, and the softmax cross-entropy of a classifier
+(whose target is given apart from its input: ``step(X, rows, Y)``), every activation,
+tied weights, weight decay, the three named corruptions and the analytic contractive
+penalty. Anything else (sparsity,
 stochastic contractive, a corruption callable) runs on the reference objective;
 ``FusedStep.supports`` says which.
 """
@@ -27,12 +29,14 @@ SIGMOID = 0  # npae.kernels.ACTIVATION_CODES["sigmoid"], without importing numba
 
 class Workspace:
     """Buffers for one batch size ``n``: per layer Z, A (not for the output), dZ;
-    the batch itself; corruption noise; tied-weight and contractive scratch."""
+    the batch itself (and its targets ``Y`` when they are not the input); corruption
+    noise; tied-weight and contractive scratch."""
 
-    def __init__(self, net, n, corrupted, contractive):
+    def __init__(self, net, n, corrupted, contractive, separate_target=False):
         dtype = net.dtype
         n_features = net.specs[0].n_in
         self.X = np.empty((n, n_features), dtype)
+        self.Y = np.empty((n, net.specs[-1].n_out), dtype) if separate_target else self.X
         self.X_in = np.empty((n, n_features), dtype) if corrupted else self.X
         self.noise = np.empty((n, n_features), dtype) if corrupted else None
         self.Z = [np.empty((n, s.n_out), dtype) for s in net.specs]
@@ -64,10 +68,10 @@ class FusedStep:
                 and not (objective.contractive and objective.contractive_mode != "analytic")
                 and (corruption is None or isinstance(corruption, str)))
 
-    def workspace(self, n):
+    def workspace(self, n, separate_target=False):
         if n not in self.workspaces:
             self.workspaces[n] = Workspace(self.net, n, self.corruption is not None,
-                                           bool(self.objective.contractive))
+                                           bool(self.objective.contractive), separate_target)
         return self.workspaces[n]
 
     def _corrupt(self, ws):
@@ -84,7 +88,8 @@ class FusedStep:
                 K.salt_pepper_apply(ws.X, ws.noise, level, low, high, ws.X_in)
 
     def loss_and_grad(self, ws):
-        """Forward and backward on ws.X_in against ws.X; fills net.grad; returns (L, parts)."""
+        """Forward and backward on ws.X_in against its target ws.Y (ws.X itself for an
+        autoencoder); fills net.grad; returns (L, parts)."""
         K, net, obj = self.K, self.net, self.objective
         layers, specs, codes = net.layers, net.specs, self.codes
         last = len(layers) - 1
@@ -99,14 +104,15 @@ class FusedStep:
                     K.bias_activation(ws.Z[l], layer.b, codes[l], ws.A[l])
                 A_prev = ws.A[l]
         out = layers[last]
-        if obj.loss == "bce" and net.dtype == np.float32:
-            reconstruction = K.output_bce_float32(ws.Z[last], out.b, ws.X, ws.dZ[last], out.db,
-                                                  ws.exponent_bits, ws.terms)
+        if obj.loss == "softmax_cross_entropy":
+            parts = {"cross_entropy": K.output_softmax_ce(ws.Z[last], out.b, ws.Y, ws.dZ[last], out.db)}
+        elif obj.loss == "bce" and net.dtype == np.float32:
+            parts = {"reconstruction": K.output_bce_float32(ws.Z[last], out.b, ws.Y, ws.dZ[last], out.db,
+                                                            ws.exponent_bits, ws.terms)}
         elif obj.loss == "bce":
-            reconstruction = K.output_bce(ws.Z[last], out.b, ws.X, ws.dZ[last], out.db)
+            parts = {"reconstruction": K.output_bce(ws.Z[last], out.b, ws.Y, ws.dZ[last], out.db)}
         else:
-            reconstruction = K.output_mse(ws.Z[last], out.b, codes[last], ws.X, ws.dZ[last], out.db)
-        parts = {"reconstruction": reconstruction}
+            parts = {"reconstruction": K.output_mse(ws.Z[last], out.b, codes[last], ws.Y, ws.dZ[last], out.db)}
         contractive = bool(obj.contractive)
         if contractive:
             K.column_sum_squares(layers[0].W, ws.column_norms)
@@ -139,9 +145,12 @@ class FusedStep:
                                         for name in net.weight_names())
         return sum(parts.values()), parts
 
-    def __call__(self, X, rows):
-        ws = self.workspace(len(rows))
+    def __call__(self, X, rows, Y=None):
+        """One step on rows ``rows`` of X, against the same rows of Y (default: X itself)."""
+        ws = self.workspace(len(rows), separate_target=Y is not None)
         gather_rows(X, rows, out=ws.X)
+        if Y is not None:
+            gather_rows(Y, rows, out=ws.Y)
         if self.corruption is not None:
             self._corrupt(ws)
         loss, parts = self.loss_and_grad(ws)

@@ -9,13 +9,14 @@ import pytest
 pytest.importorskip("numba")
 
 import npae.fused_step  # noqa: E402
-from npae import Autoencoder  # noqa: E402
+from npae import Autoencoder, Classifier  # noqa: E402
 from npae.activations import ACTIVATIONS, SECOND_DERIVATIVES  # noqa: E402
 from npae.backend import load_kernels  # noqa: E402
 from npae.corruption import corrupt  # noqa: E402
 from npae.fused_step import FusedStep, optimizer_kernel_step  # noqa: E402
-from npae.losses import bce, mse  # noqa: E402
-from npae.models.autoencoder import autoencoder_objective  # noqa: E402
+from npae.losses import bce, mse, softmax_cross_entropy  # noqa: E402
+from npae.models.autoencoder import Objective, autoencoder_objective  # noqa: E402
+from npae.models.classifier import classifier_objective  # noqa: E402
 from npae.optim import SGD, Adam  # noqa: E402
 from npae.penalties import contractive_analytic, weight_decay  # noqa: E402
 
@@ -108,6 +109,22 @@ def test_output_bce_float32_polynomials(strided):
     Z_nan = Z0.copy()
     Z_nan[3, 4] = np.nan
     assert np.isnan(K.output_bce_float32(Z_nan, b, Y, dZ, db, np.empty(13, np.int32), np.empty(13, np.float32)))
+
+
+@pytest.mark.parametrize("strided", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_output_softmax_ce(dtype, strided):
+    Z0 = arrays((7, 5), dtype, 1, strided, scale=10.0)
+    Z0[0] = [1e4, -1e4, 0.0, 50.0, -50.0]  # far beyond exp's range, and a row with one winner
+    b = arrays((5,), dtype, 2)
+    Y = np.eye(5, dtype=dtype)[np.random.default_rng(3).integers(0, 5, 7)]
+    loss_ref, dZ_ref = softmax_cross_entropy(Y, Z0 + b)
+    Z, dZ, db = Z0.copy(), np.empty((7, 5), dtype), np.empty(5, dtype)
+    loss = K.output_softmax_ce(Z, b, Y, dZ, db)
+    np.testing.assert_array_equal(Z, Z0 + b)
+    assert loss == pytest.approx(loss_ref, rel=TOL[dtype]["rtol"])
+    np.testing.assert_allclose(dZ, dZ_ref, **TOL[dtype])
+    np.testing.assert_allclose(db, dZ_ref.sum(0), **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -245,6 +262,40 @@ def test_fused_step_equals_reference_objective(params):
     assert loss == pytest.approx(loss_ref, rel=1e-12)
     assert parts.keys() == parts_ref.keys()
     np.testing.assert_allclose(fused_grad, net.grad, rtol=1e-11, atol=1e-15)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
+def test_fused_classifier_step_equals_reference_objective(activation, weight_decay):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(11, 7)), rng.integers(0, 4, 11)
+    clf = Classifier(hidden=(6, 5), activation=activation, weight_decay=weight_decay, epochs=0, dtype="float64",
+                     random_state=1).fit(X, y)
+    net, Y = clf.network_, np.eye(4)[y]
+    step = FusedStep(net, Objective("softmax_cross_entropy", weight_decay=weight_decay), None, None, 0.0, None,
+                     np.random.default_rng(5), K)
+    ws = step.workspace(len(X), separate_target=True)
+    ws.X[...], ws.Y[...] = X, Y
+    loss, parts = step.loss_and_grad(ws)
+    fused_grad = net.grad.copy()
+    loss_ref, parts_ref, _ = classifier_objective(net, X, Y, weight_decay)
+    assert loss == pytest.approx(loss_ref, rel=1e-12)
+    assert parts.keys() == parts_ref.keys()
+    np.testing.assert_allclose(fused_grad, net.grad, rtol=1e-11, atol=1e-15)
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+def test_classifier_fit_agrees_across_backends(freeze, digits):
+    X, y = digits[0][:300], digits[1][:300]
+    encoder = Autoencoder(hidden=(16,), epochs=2, dtype="float64", random_state=0).fit(X)
+    params = dict(hidden=(12,), encoder=encoder, freeze_encoder=freeze, epochs=3, batch_size=50,
+                  dtype="float64", random_state=0)
+    a = Classifier(backend="numpy", **params).fit(X, y)
+    b = Classifier(backend="numba", **params).fit(X, y)
+    assert a.backend_ == "numpy" and b.backend_ == "numba"
+    for wa, wb in zip(a.network_.params(), b.network_.params()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.history_["loss"], b.history_["loss"], rtol=1e-10)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -8,11 +8,13 @@ functions below are the same formulas as the NumPy reference, element by element
 import math
 
 import numpy as np
+from numba import literal_unroll
 
 from ..activations import ELU_ALPHA, LEAKY_RELU_SLOPE
 from ._jit import jit
 
 ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3, "elu": 4, "softplus": 5, "linear": 6}
+CODES = tuple(sorted(ACTIVATION_CODES.values()))
 
 
 @jit
@@ -75,22 +77,12 @@ def bias_activation_loop(Z, b, code, A):
 def bias_activation(Z, b, code, A):
     """In place: Z <- Z + b, A <- f(Z).  Z, A: (n, m); b: (m,).
 
-    One loop per activation, each called with its code as a constant: the branch on
-    ``code`` then leaves the inner loop, which LLVM can vectorise (5x for ReLU)."""
-    if code == 0:
-        bias_activation_loop(Z, b, 0, A)
-    elif code == 1:
-        bias_activation_loop(Z, b, 1, A)
-    elif code == 2:
-        bias_activation_loop(Z, b, 2, A)
-    elif code == 3:
-        bias_activation_loop(Z, b, 3, A)
-    elif code == 4:
-        bias_activation_loop(Z, b, 4, A)
-    elif code == 5:
-        bias_activation_loop(Z, b, 5, A)
-    else:
-        bias_activation_loop(Z, b, 6, A)
+    ``literal_unroll`` makes one copy of the loop per activation, each with its code as a
+    compile-time constant: the branch on ``code`` leaves the inner loop, which LLVM then
+    vectorises (ReLU 5x faster than one loop for every code)."""
+    for c in literal_unroll(CODES):
+        if c == code:
+            bias_activation_loop(Z, b, c, A)
 
 
 @jit
@@ -164,18 +156,7 @@ def activation_backward_loop(dA, Z, A, code, dZ, db):
 @jit
 def activation_backward(dA, Z, A, code, dZ, db):
     """dZ <- dA * f'(Z); db <- sum over rows of dZ.  dA, Z, A, dZ: (n, m); db: (m,).
-    ``dZ`` may be ``dA`` itself (in place). Dispatched as ``bias_activation`` is."""
-    if code == 0:
-        activation_backward_loop(dA, Z, A, 0, dZ, db)
-    elif code == 1:
-        activation_backward_loop(dA, Z, A, 1, dZ, db)
-    elif code == 2:
-        activation_backward_loop(dA, Z, A, 2, dZ, db)
-    elif code == 3:
-        activation_backward_loop(dA, Z, A, 3, dZ, db)
-    elif code == 4:
-        activation_backward_loop(dA, Z, A, 4, dZ, db)
-    elif code == 5:
-        activation_backward_loop(dA, Z, A, 5, dZ, db)
-    else:
-        activation_backward_loop(dA, Z, A, 6, dZ, db)
+    ``dZ`` may be ``dA`` itself (in place). One loop per activation, as in ``bias_activation``."""
+    for c in literal_unroll(CODES):
+        if c == code:
+            activation_backward_loop(dA, Z, A, c, dZ, db)

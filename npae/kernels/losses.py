@@ -106,3 +106,33 @@ def output_mse(Z, b, code, Y, dZ, db):
         total += row
     column_sums(dZ, db)
     return total * scale
+
+
+@jit
+def output_softmax_ce(Z, b, Y, dZ, db):
+    """L = -mean_i sum_k y_ik log softmax(z_i)_k with z = Z + b;  dL/dz = (softmax(z) - y) / n.
+    Z, Y, dZ: (n, k); b, db: (k,). Row by row: s = z - max z, lse = log sum exp s,
+    log softmax = s - lse, softmax = exp(s) / sum exp s (never overflows)."""
+    n, k = Z.shape
+    one = Z.dtype.type(1.0)
+    inv_n = one / n
+    total = 0.0
+    for i in range(n):
+        top = Z[i, 0] + b[0]
+        for j in range(k):
+            z = Z[i, j] + b[j]
+            Z[i, j] = z
+            top = max(top, z)
+        sum_exp = Z.dtype.type(0.0)
+        for j in range(k):
+            e = math.exp(Z[i, j] - top)
+            dZ[i, j] = e
+            sum_exp += e
+        lse = math.log(sum_exp)
+        row = 0.0
+        for j in range(k):
+            row += Y[i, j] * (Z[i, j] - top - lse)
+            dZ[i, j] = (dZ[i, j] / sum_exp - Y[i, j]) * inv_n
+        total -= row
+    column_sums(dZ, db)
+    return total / n

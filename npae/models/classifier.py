@@ -18,8 +18,9 @@ import warnings
 import numpy as np
 
 from ..activations import ACTIVATIONS
-from ..backend import thread_limit
+from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
 from ..errors import DataError, ParameterError, data_conversion_warning
+from ..fused_step import FusedStep
 from ..losses import output_delta, softmax
 from ..network import LayerSpec, Network, count_params
 from ..optim import make_optimizer
@@ -27,7 +28,7 @@ from ..penalties import weight_decay as weight_decay_penalty
 from ..training import run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_option, check_random_state,
                           check_training_options, feature_names)
-from .autoencoder import PREDICT_CHUNK, GradcheckProblem
+from .autoencoder import PREDICT_CHUNK, GradcheckProblem, Objective
 from .base import BaseEstimator
 
 
@@ -75,14 +76,16 @@ class Classifier(BaseEstimator):
     ``encoder``: a fitted ``Autoencoder`` (or ``StackedAutoencoder``) whose encoder
     layers start the network. Defaults: Adam at learning rate 1e-2 for 100 epochs
     (a softmax head converges slowly at Adam's usual 1e-3; lower it when fine-tuning
-    a large pretrained encoder). Fitted attributes: ``network_`` (the trainable layers),
-    ``encoder_network_`` (the frozen encoder, or None), ``classes_``,
-    ``n_features_in_``, ``history_``, ``n_iter_``."""
+    a large pretrained encoder). ``backend`` chooses the training step as for
+    ``Autoencoder`` (the fused numba step, or the NumPy reference). Fitted attributes:
+    ``network_`` (the trainable layers), ``encoder_network_`` (the frozen encoder, or
+    None), ``classes_``, ``n_features_in_``, ``history_``, ``n_iter_``, ``backend_``."""
 
     def __init__(self, hidden=(), encoder=None, freeze_encoder=False, activation="relu",
                  weight_decay=0.0, optimizer="adam", learning_rate=1e-2, momentum=0.9, nesterov=False,
                  batch_size=128, epochs=100, early_stopping=False, patience=5, validation_fraction=0.0,
-                 on_divergence="raise", random_state=None, dtype="float32", n_threads=None, verbose=0):
+                 on_divergence="raise", random_state=None, dtype="float32", backend="auto", n_threads=None,
+                 verbose=0):
         self.hidden = hidden
         self.encoder = encoder
         self.freeze_encoder = freeze_encoder
@@ -100,6 +103,7 @@ class Classifier(BaseEstimator):
         self.on_divergence = on_divergence
         self.random_state = random_state
         self.dtype = dtype
+        self.backend = backend
         self.n_threads = n_threads
         self.verbose = verbose
 
@@ -113,6 +117,7 @@ class Classifier(BaseEstimator):
             check_is_fitted(self.encoder)
             if not hasattr(self.encoder, "n_encoder_layers_"):
                 raise ParameterError("encoder must be a fitted Autoencoder or StackedAutoencoder")
+        check_option("backend", self.backend, set(BACKENDS))
         if self.freeze_encoder not in (True, False):
             raise ParameterError(f"freeze_encoder must be True or False; got {self.freeze_encoder!r}")
         return tuple(int(h) for h in hidden), check_training_options(self)
@@ -186,8 +191,15 @@ class Classifier(BaseEstimator):
         optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, self.learning_rate,
                                    momentum=self.momentum, nesterov=self.nesterov)
         wd = self.weight_decay
+        fused = None
+        if resolve_backend(self.backend) == "numba":
+            fused = FusedStep(net, Objective("softmax_cross_entropy", weight_decay=wd), optimizer, None, 0.0,
+                              None, rng, load_kernels())
+        self.backend_ = "numpy" if fused is None else "numba"
 
         def step(rows):
+            if fused is not None:
+                return fused(features, rows, Y)
             loss, parts, _ = classifier_objective(net, features[rows], Y[rows], wd)
             optimizer.step(net.theta, net.grad)
             return loss, parts
@@ -275,7 +287,8 @@ class Classifier(BaseEstimator):
         check_is_fitted(self)
         specs = lambda net: None if net is None else [list(s) for s in net.specs]  # noqa: E731
         return {"classes_": self.classes_.tolist(), "n_features_in_": self.n_features_in_,
-                "n_iter_": self.n_iter_, "history_": self.history_, "network": specs(self.network_),
+                "n_iter_": self.n_iter_, "history_": self.history_, "backend_": self.backend_,
+                "network": specs(self.network_),
                 "encoder_network": specs(self.encoder_network_)}
 
     def _from_file_meta(self, meta, max_params):
@@ -285,6 +298,7 @@ class Classifier(BaseEstimator):
             raise DataError("classes_ must be a list of at least two labels")
         self.classes_, self.n_features_in_, self.n_iter_ = classes, int(meta["n_features_in_"]), int(meta["n_iter_"])
         self.history_ = {k: list(v) for k, v in dict(meta["history_"]).items()}
+        self.backend_ = check_option("backend_", meta.get("backend_", "numpy"), {"numpy", "numba"})
         specs = [LayerSpec(str(n), int(a), int(b), str(act), None) for n, a, b, act, _ in meta["network"]]
         encoder = meta["encoder_network"]
         encoder_specs = None if encoder is None else [LayerSpec(str(n), int(a), int(b), str(act), None)
