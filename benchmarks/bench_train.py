@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from common import best_time, fmt, machine, markdown_table, matmul_limit, write_json
+from common import best_time, fmt, machine, markdown_table, matmul_limit, torch_matmul, write_json
 
 WORKLOADS = {
     "W1 small": dict(sizes=[64, 32, 8, 32, 64], hidden_act="sigmoid", code_act="sigmoid", batch=64, n=16384),
@@ -145,6 +145,11 @@ def main():
             w = dict(w, n=w["n"] // 4)
         X = data(w)
         r = {"limit": matmul_limit(w["sizes"], w["batch"])}
+        if have_torch:
+            import torch
+
+            torch.set_num_threads(args.threads)
+            r["torch_limit"] = matmul_limit(w["sizes"], w["batch"], matmul=torch_matmul())
         r["npae_numba"], model = npae_rate(w, X, "numba", epochs, args.threads)
         r["npae_numpy"], _ = npae_rate(w, X, "numpy", epochs, args.threads)
         r["torch"] = torch_rate(w, X, epochs, args.threads)[0] if have_torch else None
@@ -154,7 +159,8 @@ def main():
         rows.append([name, fmt(r["npae_numba"]), fmt(r["npae_numpy"]), fmt(r["torch"]), fmt(r["sklearn"]),
                      fmt(r["limit"]), fmt(ratio(r["npae_numba"], r["torch"]), 2),
                      fmt(ratio(r["npae_numba"], r["sklearn"]), 2), f"{100 * r['npae_numba'] / r['limit']:.0f}%",
-                     "—" if r["torch"] is None else f"{100 * r['torch'] / r['limit']:.0f}%"])
+                     "—" if r["torch"] is None else f"{100 * r['torch'] / r['limit']:.0f}%",
+                     fmt(r.get("torch_limit")), fmt(ratio(r.get("torch_limit"), r["limit"]), 2)])
         print(f"{name}: {r}", flush=True)
 
     # inference on W2: transform throughput (10,000 rows) and single-row latency
@@ -180,7 +186,8 @@ def main():
     print()
     print(f"Training, samples/s (median of {epochs - 1} epochs after a warm-up; {args.threads} threads)")
     print(markdown_table(["workload", "npae numba", "npae numpy", "PyTorch", "sklearn MLP", "matmul limit",
-                          "npae/PyTorch", "npae/sklearn", "npae/limit", "PyTorch/limit"], rows))
+                          "npae/PyTorch", "npae/sklearn", "npae/limit", "PyTorch/limit",
+                          "matmul limit, PyTorch's BLAS", "its BLAS/NumPy's"], rows))
     print()
     print("Inference, W2 encoder (784-256-64):")
     print(markdown_table(["", "npae", "PyTorch (no_grad)", "npae/PyTorch"], [

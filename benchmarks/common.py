@@ -58,10 +58,13 @@ def best_time(fn, repeats=20, min_time=0.2):
     return best
 
 
-def matmul_limit(sizes, batch, dtype=np.float32):
+def matmul_limit(sizes, batch, dtype=np.float32, matmul=None):
     """Samples/s if a training step cost only its matrix products, each at its best time:
     per layer (n_in -> n_out) the forward X W, the weight gradient A^T dZ, and (above the
-    first layer) the input gradient dZ W^T, at exactly the step's shapes."""
+    first layer) the input gradient dZ W^T, at exactly the step's shapes. ``matmul(a, b,
+    out)`` is NumPy's by default; ``torch_matmul`` gives the same products through
+    PyTorch's BLAS (MKL in its CPU build), to show what the GEMM library alone is worth."""
+    matmul = matmul or (lambda a, b, out: np.matmul(a, b, out=out))
     rng = np.random.default_rng(0)
     total = 0.0
     for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -69,11 +72,18 @@ def matmul_limit(sizes, batch, dtype=np.float32):
         W = rng.random((n_in, n_out), dtype=dtype)
         dZ = rng.random((batch, n_out), dtype=dtype)
         out_f, out_w, out_x = np.empty((batch, n_out), dtype), np.empty((n_in, n_out), dtype), np.empty((batch, n_in), dtype)
-        total += best_time(lambda: np.matmul(X, W, out=out_f))
-        total += best_time(lambda: np.matmul(X.T, dZ, out=out_w))
+        total += best_time(lambda: matmul(X, W, out_f))
+        total += best_time(lambda: matmul(X.T, dZ, out_w))
         if k > 0:
-            total += best_time(lambda: np.matmul(dZ, W.T, out=out_x))
+            total += best_time(lambda: matmul(dZ, W.T, out_x))
     return batch / total
+
+
+def torch_matmul():
+    """``matmul(a, b, out)`` through torch.matmul on NumPy arrays (shared memory, no copies)."""
+    import torch
+
+    return lambda a, b, out: torch.matmul(torch.from_numpy(a), torch.from_numpy(b), out=torch.from_numpy(out))
 
 
 def write_json(name, payload):

@@ -1,6 +1,7 @@
 """Reproduce the classic MNIST autoencoder results with npae on the CPU.
 
     python benchmarks/reproduce_literature.py [--quick] [--only hs vincent rifai] [--data-dir DIR]
+        [--pretrain-epochs N] [--finetune-epochs N] [--finetune-lr LR] [--patience N] [--threads N]
 
 1. Hinton & Salakhutdinov 2006: deep autoencoder 784-1000-500-250-30 (linear code);
    average squared reconstruction error per test image, summed over the 784 pixels.
@@ -11,9 +12,14 @@
    pretrained then fine-tuned; test error. Paper: CAE 1.14% (DAE 1.18%, AE 1.78%).
 
 The standard split: the first 50,000 training images train, the last 10,000 validate
-(reported, for model selection), the 10,000 test images are the score. Every
-hyper-parameter and seed is printed and written with the table into
-benchmarks/RESULTS.md (between the literature markers) and results/literature.json.
+(model selection: fine-tuning stops after ``--patience`` epochs without a lower
+validation loss and keeps the best epoch's weights), the 10,000 test images are the
+score. Every hyper-parameter and seed is printed and written into
+results/literature-KEY.json per experiment; the table in benchmarks/RESULTS.md (between
+the literature markers) is rebuilt from those files, so experiments may run as separate
+processes side by side (``--only hs --threads 1`` beside ``--only vincent --threads 1``:
+on two cores that is faster than one after the other on two threads, because BLAS
+scales poorly from one thread to two at these shapes).
 --quick runs the same code on 5,000 / 1,000 / 2,000 images with 2 epochs.
 """
 
@@ -26,6 +32,7 @@ import time
 import numpy as np
 
 from common import HERE, machine, markdown_table, write_json
+import json
 
 from npae import PCA, Classifier, ContractiveAutoencoder, StackedAutoencoder
 from npae.datasets import load_mnist
@@ -48,15 +55,18 @@ def hinton_salakhutdinov(data, epochs):
     Xtr, _, Xval, _, Xte, _ = data
     rows = []
     base = dict(hidden=(1000, 500, 250, 30), activation="sigmoid", code_activation="linear", loss="bce",
-                batch_size=128, learning_rate=1e-3, random_state=0)
+                batch_size=128, learning_rate=1e-3, early_stopping=True,
+                patience=epochs["patience"], n_threads=epochs["threads"], random_state=0, verbose=1)
     for name, pretrain in (("deep autoencoder, layer-wise pretrained", epochs["pretrain"]),
                            ("deep autoencoder, random initialisation", 0)):
-        params = dict(base, pretrain_epochs=pretrain, epochs=epochs["finetune"])
+        params = dict(base, pretrain_epochs=pretrain, epochs=epochs["finetune"],
+                      layer_params={"learning_rate": 1e-3})
         t0 = time.perf_counter()
-        model = StackedAutoencoder(**params).fit(Xtr)
+        model = StackedAutoencoder(**params).fit(Xtr, validation_data=Xval)
         seconds = time.perf_counter() - t0
         rows.append(dict(model=name, validation=squared_error_per_image(model, Xval),
-                         test=squared_error_per_image(model, Xte), seconds=seconds, params=params))
+                         test=squared_error_per_image(model, Xte), seconds=seconds, params=params,
+                         epochs_run=model.n_iter_, best_epoch=best_epoch(model)))
         print(rows[-1], flush=True)
     t0 = time.perf_counter()
     pca = PCA(30).fit(Xtr)
@@ -70,43 +80,50 @@ def test_error(clf, X, y):
     return 100.0 * (1.0 - clf.score(X, y))
 
 
-def vincent(data, epochs):
+def best_epoch(model):
+    """The epoch whose weights early stopping kept (lowest validation loss)."""
+    return int(np.argmin(model.history_["val_loss"])) + 1
+
+
+def finetune_params(epochs):
+    return dict(epochs=epochs["finetune"], learning_rate=epochs["finetune_lr"], batch_size=128,
+                early_stopping=True, patience=epochs["patience"], n_threads=epochs["threads"], random_state=0)
+
+
+def fine_tuned(name, encoder, params, data, t0, extra):
     Xtr, ytr, Xval, yval, Xte, yte = data
+    clf = Classifier(encoder=encoder, **params).fit(Xtr, ytr, validation_data=(Xval, yval))
+    row = dict(model=name, validation=test_error(clf, Xval, yval), test=test_error(clf, Xte, yte),
+               seconds=time.perf_counter() - t0, params=dict(extra, finetune=params),
+               epochs_run=clf.n_iter_, best_epoch=best_epoch(clf))
+    print(row, flush=True)
+    return row
+
+
+def vincent(data, epochs):
+    Xtr = data[0]
     rows = []
-    finetune = dict(epochs=epochs["finetune"], learning_rate=1e-3, batch_size=128, random_state=0)
+    finetune = finetune_params(epochs)
     for name, noise in (("SDAE-3 (masking 0.25)", 0.25), ("SAE-3", 0.0)):
         stack_params = dict(hidden=(1000, 1000, 1000), activation="sigmoid", code_activation="sigmoid",
                             pretrain_epochs=epochs["pretrain"], epochs=0, batch_size=128, learning_rate=1e-3,
                             layer_params={"corruption": "masking", "noise": noise} if noise else None,
-                            random_state=0)
+                            n_threads=epochs["threads"], random_state=0)
         t0 = time.perf_counter()
         stack = StackedAutoencoder(**stack_params).fit(Xtr)
-        clf = Classifier(encoder=stack, **finetune).fit(Xtr, ytr)
-        rows.append(dict(model=name, validation=test_error(clf, Xval, yval), test=test_error(clf, Xte, yte),
-                         seconds=time.perf_counter() - t0, params={"stack": stack_params, "finetune": finetune}))
-        print(rows[-1], flush=True)
+        rows.append(fine_tuned(name, stack, finetune, data, t0, {"stack": stack_params}))
     params = dict(hidden=(1000, 1000, 1000), activation="sigmoid", **finetune)
-    t0 = time.perf_counter()
-    clf = Classifier(**params).fit(Xtr, ytr)
-    rows.append(dict(model="same network, random initialisation", validation=test_error(clf, Xval, yval),
-                     test=test_error(clf, Xte, yte), seconds=time.perf_counter() - t0, params=params))
-    print(rows[-1], flush=True)
+    rows.append(fine_tuned("same network, random initialisation", None, params, data, time.perf_counter(), {}))
     return rows
 
 
 def rifai(data, epochs):
-    Xtr, ytr, Xval, yval, Xte, yte = data
-    finetune = dict(epochs=epochs["finetune"], learning_rate=1e-3, batch_size=128, random_state=0)
     cae_params = dict(hidden=(1000,), activation="sigmoid", contractive=0.001, epochs=epochs["pretrain"],
-                      batch_size=128, learning_rate=1e-3, random_state=0)
+                      batch_size=128, learning_rate=1e-3, n_threads=epochs["threads"], random_state=0)
     t0 = time.perf_counter()
-    cae = ContractiveAutoencoder(**cae_params).fit(Xtr)
-    clf = Classifier(encoder=cae, **finetune).fit(Xtr, ytr)
-    row = dict(model="CAE-1 (1000 sigmoid units), fine-tuned", validation=test_error(clf, Xval, yval),
-               test=test_error(clf, Xte, yte), seconds=time.perf_counter() - t0,
-               params={"cae": cae_params, "finetune": finetune})
-    print(row, flush=True)
-    return [row]
+    cae = ContractiveAutoencoder(**cae_params).fit(data[0])
+    return [fine_tuned("CAE-1 (1000 sigmoid units), fine-tuned", cae, finetune_params(epochs), data, t0,
+                       {"cae": cae_params})]
 
 
 EXPERIMENTS = {
@@ -117,29 +134,41 @@ EXPERIMENTS = {
 }
 
 
-def write_results(sections, info, quick, command):
+def write_results(info_note):
+    """Rebuild the literature block of RESULTS.md from every results/literature-KEY.json."""
     path = os.path.join(HERE, "RESULTS.md")
     text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
-    body = [f"## The classic MNIST results (`{command}`)", "",
-            f"Machine: {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, numba {info['numba']}; "
-            f"load average {info.get('load', 0):.1f} at the start. Adam (betas 0.9, 0.999), seeds 0; "
-            "train on the first 50,000 training images, validate on the last 10,000, test on the 10,000 "
-            "test images." + (" QUICK MODE: 5,000 / 1,000 / 2,000 images, 2 epochs." if quick else ""), ""]
-    for title, unit, rows in sections:
-        body += [f"**{title}**", "", markdown_table(
-            ["model", f"validation {unit}", f"test {unit}", "wall time"],
-            [[r["model"], f"{r['validation']:.3f}", f"{r['test']:.3f}", f"{r['seconds'] / 60:.1f} min"]
-             for r in rows]), ""]
-        for r in rows:
-            body.append(f"- {r['model']}: `{r['params']}`")
-        body.append("")
-    block = "<!-- literature:start -->\n" + "\n".join(body) + "<!-- literature:end -->"
+    body = []
+    for key, (title, _, unit) in EXPERIMENTS.items():
+        result_path = os.path.join(HERE, "results", f"literature-{key}.json")
+        if not os.path.exists(result_path):
+            continue
+        with open(result_path) as f:
+            run = json.load(f)
+        info = run["machine"]
+        body += [f"**{title}**", "", f"`{run['command']}`, {run['date']}; {info['cpu']}, {info['cores']} cores, "
+                 f"{run['threads']} thread(s) per model; numpy {info['numpy']}, numba {info['numba']}; load "
+                 f"average {info.get('load', 0):.1f} at the start." + (" QUICK MODE." if run["quick"] else ""), "",
+                 markdown_table(["model", f"validation {unit}", f"test {unit}", "epochs (best)", "wall time"],
+                                [[r["model"], f"{r['validation']:.3f}", f"{r['test']:.3f}",
+                                  f"{r.get('epochs_run', '?')} ({r.get('best_epoch', '?')})",
+                                  f"{r['seconds'] / 60:.1f} min"] for r in run["rows"]]), ""]
+        body += [f"- {r['model']}: `{r['params']}`" for r in run["rows"]] + [""]
+    block = ("<!-- literature:start -->\n## The classic MNIST results (`python benchmarks/reproduce_literature.py`)\n\n"
+             + info_note + "\n\n" + "\n".join(body) + "<!-- literature:end -->")
     if "<!-- literature:start -->" in text:
         text = re.sub(r"<!-- literature:start -->.*<!-- literature:end -->", lambda m: block, text, flags=re.S)
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    with open(path, "w") as f:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
         f.write(text)
+    os.replace(tmp, path)
+
+
+NOTE = ("Adam (betas 0.9, 0.999), seeds 0; train on the first 50,000 training images, validate on the "
+        "last 10,000 (fine-tuning keeps the epoch with the lowest validation loss), test on the 10,000 "
+        "test images. \"epochs (best)\": epochs run, and the one whose weights were kept.")
 
 
 def main():
@@ -147,27 +176,31 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), default=sorted(EXPERIMENTS))
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
-    parser.add_argument("--pretrain-epochs", type=int, default=None)
-    parser.add_argument("--finetune-epochs", type=int, default=None)
+    parser.add_argument("--pretrain-epochs", type=int, default=None, help="per layer (default 10)")
+    parser.add_argument("--finetune-epochs", type=int, default=None, help="at most (default 60)")
+    parser.add_argument("--finetune-lr", type=float, default=3e-4,
+                        help="Adam's rate for fine-tuning the classifiers (the H&S autoencoder: 1e-3)")
+    parser.add_argument("--patience", type=int, default=8, help="epochs without a better validation loss")
+    parser.add_argument("--threads", type=int, default=None, help="threads per model (default: all cores)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
     data = split(args.data_dir, args.quick)
     epochs = {"pretrain": args.pretrain_epochs or (2 if args.quick else 10),
-              "finetune": args.finetune_epochs or (2 if args.quick else 30)}
+              "finetune": args.finetune_epochs or (2 if args.quick else 60),
+              "finetune_lr": args.finetune_lr, "patience": args.patience, "threads": args.threads}
     info = machine()
-    sections, payload = [], {"machine": info, "quick": args.quick, "epochs": epochs}
+    command = "python benchmarks/reproduce_literature.py " + " ".join(sys.argv[1:])
     for key in ["hs", "rifai", "vincent"]:
         if key not in args.only:
             continue
         title, run, unit = EXPERIMENTS[key]
         print(f"== {title}", flush=True)
         rows = run(data, epochs)
-        sections.append((title, unit, rows))
-        payload[key] = rows
-        write_json("literature", payload)
         if not args.no_write:
-            write_results(sections, info, args.quick, "python benchmarks/reproduce_literature.py " +
-                          " ".join(sys.argv[1:]))
+            write_json(f"literature-{key}", {"machine": info, "quick": args.quick, "epochs": epochs,
+                                             "threads": args.threads or os.cpu_count(), "command": command,
+                                             "date": time.strftime("%Y-%m-%d"), "rows": rows})
+            write_results(NOTE)
     print(f"done; tables in {os.path.join(HERE, 'RESULTS.md')}")
 
 
