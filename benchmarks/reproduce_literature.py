@@ -24,6 +24,7 @@ scales poorly from one thread to two at these shapes).
 """
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -31,8 +32,7 @@ import time
 
 import numpy as np
 
-from common import HERE, machine, markdown_table, write_json
-import json
+from common import HERE, machine, markdown_table, write_atomic, write_json
 
 from npae import PCA, Classifier, ContractiveAutoencoder, StackedAutoencoder
 from npae.datasets import load_mnist
@@ -160,10 +160,7 @@ def write_results(info_note):
         text = re.sub(r"<!-- literature:start -->.*<!-- literature:end -->", lambda m: block, text, flags=re.S)
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_atomic(path, text)
 
 
 NOTE = ("Adam (betas 0.9, 0.999), seeds 0; train on the first 50,000 training images, validate on the "

@@ -91,7 +91,7 @@ def warmup(dtypes=("float32", "float64")):
     backend = resolve_backend("auto")
     if backend != "numba":
         return backend
-    from .models import Autoencoder
+    from .models import Autoencoder, Classifier
 
     X = np.random.default_rng(0).random((8, 4))
     settings = [dict(loss="bce"), dict(loss="mse", optimizer="sgd", tied=True),
@@ -102,4 +102,6 @@ def warmup(dtypes=("float32", "float64")):
         for extra in settings:
             Autoencoder(hidden=(3,), epochs=1, batch_size=4, dtype=dtype, backend="numba",
                         random_state=0, **extra).fit(X)
+        Classifier(hidden=(3,), epochs=1, batch_size=4, dtype=dtype, backend="numba", weight_decay=1e-4,
+                   random_state=0).fit(X, np.arange(8) % 2)
     return backend

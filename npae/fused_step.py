@@ -69,10 +69,11 @@ class FusedStep:
                 and (corruption is None or isinstance(corruption, str)))
 
     def workspace(self, n, separate_target=False):
-        if n not in self.workspaces:
-            self.workspaces[n] = Workspace(self.net, n, self.corruption is not None,
-                                           bool(self.objective.contractive), separate_target)
-        return self.workspaces[n]
+        key = n, separate_target
+        if key not in self.workspaces:
+            self.workspaces[key] = Workspace(self.net, n, self.corruption is not None,
+                                             bool(self.objective.contractive), separate_target)
+        return self.workspaces[key]
 
     def _corrupt(self, ws):
         K, rng, level = self.K, self.rng, self.noise
