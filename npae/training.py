@@ -12,7 +12,11 @@ one optimizer step on the rows ``indices`` of the training data, and
   ``DivergenceError`` (or warns, with ``on_divergence="warn"``);
 * Ctrl-C (``KeyboardInterrupt``) restores the weights of the last completed
   epoch and propagates;
-* with early stopping the best epoch's weights are restored at the end.
+* with early stopping the best epoch's weights are restored at the end;
+* with ``lr_decay=(patience, factor)``, the optimizer's learning rate is multiplied
+  by ``factor`` after every ``patience`` epochs in a row without a better monitored
+  loss (PyTorch's ``ReduceLROnPlateau``, Keras' callback of that name), and
+  ``history["learning_rate"]`` records each epoch's rate.
 """
 
 import sys
@@ -37,6 +41,14 @@ def gather_rows(X, rows, out=None):
     return out
 
 
+def lr_decay(estimator):
+    """``(patience, factor)`` from an estimator's ``lr_decay_patience`` and ``lr_decay_factor``,
+    or None for a constant learning rate."""
+    if estimator.lr_decay_patience is None:
+        return None
+    return int(estimator.lr_decay_patience), float(estimator.lr_decay_factor)
+
+
 def minibatch_indices(n_samples, batch_size, rng, shuffle=True):
     """Index arrays of consecutive minibatches of a (seeded) permutation of range(n)."""
     order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
@@ -56,6 +68,8 @@ def _format_epoch(epoch, epochs, record, n_samples, elapsed):
     parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}", f"loss {record['loss']:.6f}"]
     if record.get("val_loss") is not None:
         parts.append(f"val_loss {record['val_loss']:.6f}")
+    if record.get("val_error") is not None:
+        parts.append(f"val_error {record['val_error']:.4f}")
     parts.append(f"{n_samples / max(record['seconds'], 1e-12):,.0f} samples/s")
     parts.append(f"{elapsed:.1f}s")
     return "  ".join(parts)
@@ -72,18 +86,23 @@ def _progress_bar(epoch, epochs, batch, n_batches, width=30):
 
 def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
                early_stopping=False, patience=5, tol=0.0, on_divergence="raise",
-               checkpoint=None, verbose=0, log=None, first_epoch=1):
+               checkpoint=None, verbose=0, log=None, first_epoch=1, optimizer=None, lr_decay=None,
+               monitor="val_loss"):
     """Train for ``epochs`` epochs; returns ``{"stopped_early", "best_epoch", "diverged"}``.
 
     ``theta``: the flat parameter vector, snapshot and restored in place.
     ``step(indices) -> (loss, parts)``: one optimizer step on those training rows
-    (``parts``: dict of named loss terms). ``validate() -> float`` or None.
-    ``checkpoint()``: called after each epoch that improves the monitored loss."""
+    (``parts``: dict of named loss terms). ``validate() -> float`` (the ``val_loss``), or a
+    dict of validation numbers (e.g. ``{"val_loss": ..., "val_error": ...}``), or None.
+    ``monitor``: which of them early stopping, the checkpoint and ``lr_decay`` watch (lower
+    is better; the training loss when there is no validation).
+    ``checkpoint()``: called after each epoch that improves the monitored loss.
+    ``optimizer``: what ``lr_decay = (patience, factor)`` lowers the ``learning_rate`` of."""
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
     bar = verbose >= 2 and sys.stderr.isatty()
     last_good = theta.copy()
     best_theta = theta.copy() if early_stopping else None
-    best, best_epoch, bad_epochs = np.inf, None, 0
+    best, best_epoch, bad_epochs, plateau = np.inf, None, 0, 0
     result = {"stopped_early": False, "best_epoch": None, "diverged": False}
     start = time.perf_counter()
     n = len(train_indices)
@@ -117,8 +136,11 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                     totals[key] = totals.get(key, 0.0) + float(value) * len(rows)
             record = {"loss": total / n}
             record.update({key: value / n for key, value in totals.items()})
-            record["val_loss"] = validate() if validate is not None else None
+            scores = validate() if validate is not None else None
+            record.update(scores if isinstance(scores, dict) else {"val_loss": scores})
             record["seconds"] = time.perf_counter() - t0
+            if lr_decay is not None:
+                record["learning_rate"] = optimizer.learning_rate
             if not np.all(np.isfinite(theta)):
                 theta[:] = last_good
                 raise DivergenceError(f"training diverged in epoch {epoch}: weights became NaN or "
@@ -130,15 +152,22 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
             last_good[:] = theta
             if verbose:
                 log(_format_epoch(epoch, first_epoch + epochs - 1, record, n, time.perf_counter() - start))
-            monitored = record["val_loss"] if record["val_loss"] is not None else record["loss"]
+            monitored = record[monitor] if record.get(monitor) is not None else record["loss"]
             if monitored < best - tol:
-                best, best_epoch, bad_epochs = monitored, epoch, 0
+                best, best_epoch, bad_epochs, plateau = monitored, epoch, 0, 0
                 if best_theta is not None:
                     best_theta[:] = theta
                 if checkpoint is not None:
                     checkpoint()
             else:
                 bad_epochs += 1
+                plateau += 1
+                if lr_decay is not None and plateau >= lr_decay[0]:
+                    optimizer.learning_rate *= lr_decay[1]
+                    plateau = 0
+                    if verbose:
+                        log(f"no improvement for {lr_decay[0]} epochs: learning rate lowered to "
+                            f"{optimizer.learning_rate:.3g}")
                 if early_stopping and bad_epochs >= patience:
                     result["stopped_early"] = True
                     if verbose:

@@ -135,6 +135,9 @@ def check_training_options(estimator):
     check_number("batch_size", e.batch_size, low=1, integer=True)
     check_number("epochs", e.epochs, low=0, integer=True)
     check_number("patience", e.patience, low=1, integer=True)
+    if e.lr_decay_patience is not None:
+        check_number("lr_decay_patience", e.lr_decay_patience, low=1, integer=True)
+    check_number("lr_decay_factor", e.lr_decay_factor, low=0.0, high=1.0, low_open=True, high_open=True)
     check_number("validation_fraction", e.validation_fraction, low=0.0, high=1.0, high_open=True)
     check_option("on_divergence", e.on_divergence, {"raise", "warn"})
     dtype = e.dtype if isinstance(e.dtype, str) else np.dtype(e.dtype).name

@@ -153,6 +153,45 @@ def test_validation_and_early_stopping_restore_the_best(digits_split):
     assert -ae.score(Xte[:100]) == pytest.approx(min(val), rel=1e-10)
 
 
+def test_lr_decay_on_plateau_lowers_the_rate_after_patience_epochs():
+    """The loop lowers the optimizer's rate after every `patience` epochs without a better
+    monitored loss, and records each epoch's rate; an improvement resets the count."""
+    from npae.optim import Adam
+    from npae.training import run_epochs
+
+    val_losses = iter([5.0, 4.0, 4.5, 4.5, 3.0, 3.5, 3.5, 3.5, 3.5])  # the monitored loss, per epoch
+    opt, history = Adam(1, np.float64, 1.0), {}
+    run_epochs(theta=np.zeros(1), step=lambda rows: (1.0, {}), train_indices=np.arange(4), batch_size=4,
+               epochs=9, rng=np.random.default_rng(0), history=history, validate=lambda: next(val_losses),
+               optimizer=opt, lr_decay=(2, 0.5))
+    # epochs 3-4 fail to improve on 4.0 (halved after epoch 4); 3.0 at epoch 5 resets;
+    # epochs 6-7 and 8-9 fail twice each (halved after 7 and after 9)
+    assert history["learning_rate"] == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
+    assert opt.learning_rate == 0.125
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_lr_decay_changes_the_steps_taken(backend):
+    """With the rate cut to almost zero at the first plateau, the weights stop moving there,
+    on both backends (each reads the optimizer's current rate at every step)."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    X = np.random.default_rng(0).random((64, 5))
+    params = dict(hidden=(3,), epochs=6, learning_rate=0.5, dtype="float64", backend=backend,
+                  validation_fraction=0.25)
+    plain = small(**params).fit(X)
+    decayed = small(lr_decay_patience=1, lr_decay_factor=1e-12, **params).fit(X)
+    rates, val = decayed.history_["learning_rate"], decayed.history_["val_loss"]
+    assert "learning_rate" not in plain.history_
+    assert rates[:5] == [0.5] * 5 and rates[5] == pytest.approx(5e-13)  # epoch 5 did not improve
+    assert val[:5] == pytest.approx(plain.history_["val_loss"][:5], rel=1e-12)
+    assert val[5] == pytest.approx(val[4], rel=1e-9) and plain.history_["val_loss"][5] != pytest.approx(val[4])
+    with pytest.raises(ValueError, match="lr_decay_factor"):
+        small(lr_decay_factor=1.5).fit(X)
+    with pytest.raises(ValueError, match="lr_decay_patience"):
+        small(lr_decay_patience=0).fit(X)
+
+
 def test_validation_fraction_holds_out_rows(rng):
     ae = small(hidden=(2,), validation_fraction=0.2).fit(rng.random((50, 3)))
     assert len(ae.history_["val_loss"]) == 3

@@ -95,6 +95,21 @@ def test_classifier_contract(digits_split):
         Classifier().fit(Xtr[:10], np.linspace(0, 1, 10))
 
 
+def test_classifier_early_stopping_keeps_the_lowest_validation_error(digits_split):
+    """As scikit-learn's MLPClassifier, early stopping watches the validation error (not
+    the cross-entropy, which can rise while the error still falls); lr decay watches it too."""
+    Xtr, ytr, Xte, yte = digits_split
+    clf = Classifier(hidden=(32,), epochs=25, learning_rate=0.05, early_stopping=True, patience=4,
+                     lr_decay_patience=2, lr_decay_factor=0.5, random_state=0)
+    clf.fit(Xtr, ytr, validation_data=(Xte, yte))
+    errors, losses = clf.history_["val_error"], clf.history_["val_loss"]
+    assert len(errors) == len(losses) == clf.n_iter_
+    assert np.argmin(errors) != np.argmin(losses)  # here the choice of what to watch matters
+    assert 1.0 - clf.score(Xte, yte) == pytest.approx(min(errors))
+    rates = clf.history_["learning_rate"]
+    assert rates[0] == 0.05 and min(rates) < 0.05  # the error plateaued, and the rate was halved
+
+
 def test_frozen_encoder_stays_fixed(stacked, digits_split):
     Xtr, ytr, _, _ = digits_split
     clf = Classifier(encoder=stacked, freeze_encoder=True, epochs=3, random_state=0).fit(Xtr, ytr)

@@ -21,11 +21,11 @@ from ..activations import ACTIVATIONS
 from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
 from ..errors import DataError, ParameterError, data_conversion_warning
 from ..fused_step import FusedStep
-from ..losses import output_delta, softmax
+from ..losses import output_delta, softmax, softmax_cross_entropy
 from ..network import LayerSpec, Network, count_params
 from ..optim import make_optimizer
 from ..penalties import weight_decay as weight_decay_penalty
-from ..training import run_epochs, split_validation
+from ..training import lr_decay, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_option, check_random_state,
                           check_training_options, feature_names)
 from .autoencoder import PREDICT_CHUNK, GradcheckProblem, Objective
@@ -83,7 +83,8 @@ class Classifier(BaseEstimator):
 
     def __init__(self, hidden=(), encoder=None, freeze_encoder=False, activation="relu",
                  weight_decay=0.0, optimizer="adam", learning_rate=1e-2, momentum=0.9, nesterov=False,
-                 batch_size=128, epochs=100, early_stopping=False, patience=5, validation_fraction=0.0,
+                 batch_size=128, epochs=100, early_stopping=False, patience=5, lr_decay_patience=None,
+                 lr_decay_factor=0.1, validation_fraction=0.0,
                  on_divergence="raise", random_state=None, dtype="float32", backend="auto", n_threads=None,
                  verbose=0):
         self.hidden = hidden
@@ -99,6 +100,8 @@ class Classifier(BaseEstimator):
         self.epochs = epochs
         self.early_stopping = early_stopping
         self.patience = patience
+        self.lr_decay_patience = lr_decay_patience
+        self.lr_decay_factor = lr_decay_factor
         self.validation_fraction = validation_fraction
         self.on_divergence = on_divergence
         self.random_state = random_state
@@ -204,15 +207,19 @@ class Classifier(BaseEstimator):
             optimizer.step(net.theta, net.grad)
             return loss, parts
 
-        def validate():
-            return classifier_objective(net, X_val, Y_val)[0]
+        def validate():  # early stopping watches the error, as scikit-learn's MLPClassifier its score
+            logits = np.concatenate([net.predict(X_val[i:i + PREDICT_CHUNK])
+                                     for i in range(0, len(X_val), PREDICT_CHUNK)])
+            error = float(np.mean(np.argmax(logits, axis=1) != np.argmax(Y_val, axis=1)))
+            return {"val_loss": softmax_cross_entropy(Y_val, logits)[0], "val_error": error}
 
         self.history_ = {}
         with thread_limit(self.n_threads):
             run_epochs(theta=net.theta, step=step, train_indices=train_idx, batch_size=self.batch_size,
                        epochs=self.epochs, rng=rng, history=self.history_,
                        validate=validate if X_val is not None else None, early_stopping=self.early_stopping,
-                       patience=self.patience, on_divergence=self.on_divergence, verbose=self.verbose)
+                       patience=self.patience, on_divergence=self.on_divergence, verbose=self.verbose,
+                       optimizer=optimizer, lr_decay=lr_decay(self), monitor="val_error")
         self.n_iter_ = len(self.history_.get("loss", []))
         return self
 
