@@ -2,7 +2,7 @@
 
     python benchmarks/reproduce_literature.py [--quick] [--only hs vincent rifai] [--data-dir DIR]
         [--pretrain-epochs N] [--finetune-epochs N] [--finetune-lr LR] [--patience N]
-        [--lr-decay-patience N] [--lr-decay-factor F] [--threads N]
+        [--lr-decay-patience N] [--lr-decay-factor F] [--contractive LAM ...] [--threads N]
 
 1. Hinton & Salakhutdinov 2006: deep autoencoder 784-1000-500-250-30 (linear code);
    average squared reconstruction error per test image, summed over the 784 pixels.
@@ -123,12 +123,20 @@ def vincent(data, epochs):
 
 
 def rifai(data, epochs):
-    cae_params = dict(hidden=(1000,), activation="sigmoid", contractive=0.001, epochs=epochs["pretrain"],
-                      batch_size=128, learning_rate=1e-3, n_threads=epochs["threads"], random_state=0)
-    t0 = time.perf_counter()
-    cae = ContractiveAutoencoder(**cae_params).fit(data[0])
-    return [fine_tuned("CAE-1 (1000 sigmoid units), fine-tuned", cae, finetune_params(epochs), data, t0,
-                       {"cae": cae_params})]
+    """One CAE per contractive weight in ``epochs["contractive"]``, each fine-tuned; the
+    table marks the one with the lowest validation error (Rifai et al. chose so too)."""
+    rows = []
+    for lam in epochs["contractive"]:
+        cae_params = dict(hidden=(1000,), activation="sigmoid", contractive=lam, epochs=epochs["pretrain"],
+                          batch_size=128, learning_rate=1e-3, n_threads=epochs["threads"], random_state=0)
+        t0 = time.perf_counter()
+        cae = ContractiveAutoencoder(**cae_params).fit(data[0])
+        rows.append(fine_tuned(f"CAE-1 (1000 sigmoid units, contractive {lam:g}), fine-tuned", cae,
+                               finetune_params(epochs), data, t0, {"cae": cae_params}))
+    if len(rows) > 1:
+        best = min(rows, key=lambda r: r["validation"])
+        best["model"] += " — chosen on validation"
+    return rows
 
 
 EXPERIMENTS = {
@@ -188,6 +196,9 @@ def main():
     parser.add_argument("--lr-decay-patience", type=int, default=3, help="epochs without a better validation "
                         "number before the rate is lowered")
     parser.add_argument("--lr-decay-factor", type=float, default=0.2, help="what the rate is multiplied by")
+    parser.add_argument("--contractive", type=float, nargs="+", default=[0.001],
+                        help="Rifai: the CAE's contractive weights to try (the papers' weights times about "
+                        "1/784: npae's losses are means over pixels)")
     parser.add_argument("--threads", type=int, default=None, help="threads per model (default: all cores)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
@@ -195,7 +206,8 @@ def main():
     epochs = {"pretrain": args.pretrain_epochs or (2 if args.quick else 10),
               "finetune": args.finetune_epochs or (2 if args.quick else 60),
               "finetune_lr": args.finetune_lr, "patience": args.patience, "threads": args.threads,
-              "lr_decay_patience": args.lr_decay_patience, "lr_decay_factor": args.lr_decay_factor}
+              "lr_decay_patience": args.lr_decay_patience, "lr_decay_factor": args.lr_decay_factor,
+              "contractive": args.contractive}
     info = machine()
     command = "python benchmarks/reproduce_literature.py " + " ".join(sys.argv[1:])
     for key in ["hs", "rifai", "vincent"]:
