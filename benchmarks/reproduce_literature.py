@@ -1,7 +1,8 @@
 """Reproduce the classic MNIST autoencoder results with npae on the CPU.
 
     python benchmarks/reproduce_literature.py [--quick] [--only hs vincent rifai] [--data-dir DIR]
-        [--pretrain-epochs N] [--finetune-epochs N] [--finetune-lr LR] [--patience N]
+        [--pretrain-epochs N] [--finetune-epochs N] [--finetune-optimizer adam|sgd]
+        [--finetune-momentum M] [--finetune-lr LR] [--patience N]
         [--lr-decay-patience N] [--lr-decay-factor F] [--contractive LAM ...] [--threads N]
 
 1. Hinton & Salakhutdinov 2006: deep autoencoder 784-1000-500-250-30 (linear code);
@@ -90,7 +91,8 @@ def best_epoch(model):
 
 
 def finetune_params(epochs):
-    return dict(epochs=epochs["finetune"], learning_rate=epochs["finetune_lr"], batch_size=128,
+    return dict(epochs=epochs["finetune"], optimizer=epochs["finetune_optimizer"],
+                momentum=epochs["finetune_momentum"], learning_rate=epochs["finetune_lr"], batch_size=128,
                 early_stopping=True, patience=epochs["patience"], lr_decay_patience=epochs["lr_decay_patience"],
                 lr_decay_factor=epochs["lr_decay_factor"], n_threads=epochs["threads"], random_state=0)
 
@@ -189,6 +191,9 @@ def main():
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
     parser.add_argument("--pretrain-epochs", type=int, default=None, help="per layer (default 10)")
     parser.add_argument("--finetune-epochs", type=int, default=None, help="at most (default 60)")
+    parser.add_argument("--finetune-optimizer", choices=["adam", "sgd"], default="adam",
+                        help="the classifiers' optimizer for fine-tuning")
+    parser.add_argument("--finetune-momentum", type=float, default=0.9, help="with --finetune-optimizer sgd")
     parser.add_argument("--finetune-lr", type=float, default=1e-3,
                         help="Adam's rate for fine-tuning the classifiers (the H&S autoencoder: 1e-3)")
     parser.add_argument("--patience", type=int, default=8, help="early stopping: epochs without a better "
@@ -207,7 +212,8 @@ def main():
               "finetune": args.finetune_epochs or (2 if args.quick else 60),
               "finetune_lr": args.finetune_lr, "patience": args.patience, "threads": args.threads,
               "lr_decay_patience": args.lr_decay_patience, "lr_decay_factor": args.lr_decay_factor,
-              "contractive": args.contractive}
+              "contractive": args.contractive, "finetune_optimizer": args.finetune_optimizer,
+              "finetune_momentum": args.finetune_momentum}
     info = machine()
     command = "python benchmarks/reproduce_literature.py " + " ".join(sys.argv[1:])
     for key in ["hs", "rifai", "vincent"]:
