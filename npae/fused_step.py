@@ -24,7 +24,7 @@ import numpy as np
 from .optim import SGD, Adam
 from .training import gather_rows
 
-SIGMOID = 0  # npae.kernels.ACTIVATION_CODES["sigmoid"], without importing numba here
+SIGMOID, TANH = 0, 1  # npae.kernels.ACTIVATION_CODES["sigmoid"], ["tanh"], without importing numba here
 
 
 class Workspace:
@@ -101,6 +101,8 @@ class FusedStep:
             if l < last:
                 if codes[l] == SIGMOID and net.dtype == np.float32:
                     K.bias_sigmoid_float32(ws.Z[l], layer.b, ws.A[l], ws.exponent_bits, ws.terms)
+                elif codes[l] == TANH and net.dtype == np.float32:
+                    K.bias_tanh_float32(ws.Z[l], layer.b, ws.A[l], ws.exponent_bits, ws.terms)
                 else:
                     K.bias_activation(ws.Z[l], layer.b, codes[l], ws.A[l])
                 A_prev = ws.A[l]

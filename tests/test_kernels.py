@@ -95,6 +95,22 @@ def test_bias_sigmoid_float32_polynomials(strided):
 
 
 @pytest.mark.parametrize("strided", [False, True])
+def test_bias_tanh_float32_polynomials(strided):
+    """Against float64 tanh, from both sides of the polynomial's range (0.625) to saturation."""
+    Z0 = arrays((7, 13), np.float32, 1, strided, scale=2.0)
+    Z0[0] = [-1e4, -50.0, -9.0, -0.625, -0.6249, -1e-3, -1e-30, 0.0, 1e-6, 0.3, 0.625, 0.63, 1e4]
+    for b in (np.zeros(13, np.float32), arrays((13,), np.float32, 2)):
+        Z, A = Z0.copy(), np.empty((7, 13), np.float32)
+        K.bias_tanh_float32(Z, b, A, np.empty(13, np.int32), np.empty(13, np.float32))
+        np.testing.assert_array_equal(Z, Z0 + b)
+        np.testing.assert_allclose(A, np.tanh((Z0 + b).astype(np.float64)), rtol=3e-7, atol=1e-38)
+    assert K.ACTIVATION_CODES["tanh"] == npae.fused_step.TANH
+    Z0[1, 1] = np.nan
+    K.bias_tanh_float32(Z0.copy(), b, A, np.empty(13, np.int32), np.empty(13, np.float32))
+    assert np.isnan(A[1, 1]) and np.isfinite(np.delete(A.ravel(), 14)).all()
+
+
+@pytest.mark.parametrize("strided", [False, True])
 def test_output_bce_float32_polynomials(strided):
     """The vectorised float32 kernel against the reference, from ordinary to extreme logits."""
     Z0 = arrays((9, 13), np.float32, 1, strided, scale=6.0)
@@ -308,10 +324,11 @@ def test_classifier_fit_agrees_across_backends(freeze, dtype, digits):
     np.testing.assert_allclose(a.history_["loss"], b.history_["loss"], rtol=1e-10 if dtype == "float64" else 1e-4)
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_fit_agrees_across_backends(dtype, digits):
+def test_fit_agrees_across_backends(dtype, activation, digits):
     X = digits[0][:256]
-    params = dict(hidden=(32, 8), activation="relu", epochs=3, batch_size=50, dtype=dtype, random_state=0)
+    params = dict(hidden=(32, 8), activation=activation, epochs=3, batch_size=50, dtype=dtype, random_state=0)
     a = Autoencoder(backend="numpy", **params).fit(X)
     b = Autoencoder(backend="numba", **params).fit(X)
     assert a.backend_ == "numpy" and b.backend_ == "numba"

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .activations import activation_scalar, column_sums, derivative_scalar, exp_poly, exp_reduce
+from .activations import activation_scalar, bias_and_exp_split, column_sums, derivative_scalar, exp_poly
 
 
 @jit
@@ -58,12 +58,7 @@ def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms):
     powers_of_two = exponent_bits.view(np.float32)
     total = 0.0
     for i in range(n):
-        for j in range(m):  # z, and the exponent k of exp(-|z|) = 2^k exp(r)
-            z = Z[i, j] + b[j]
-            Z[i, j] = z
-            k, r = exp_reduce(max(-abs(z), np.float32(-87.0)))
-            exponent_bits[j] = (np.int32(k) + np.int32(127)) << np.int32(23)
-            terms[j] = r
+        bias_and_exp_split(Z, b, i, one, exponent_bits, terms)  # z, and exp(-|z|) = 2^k exp(r)
         for j in range(m):  # the polynomials, the loss term and the gradient
             e = exp_poly(terms[j]) * powers_of_two[j]
             d = one + e
