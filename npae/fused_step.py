@@ -5,8 +5,8 @@ It computes exactly what ``npae.models.autoencoder.autoencoder_objective`` does
 
 * matrix products go to BLAS with ``np.matmul(..., out=buffer)``;
 * numba kernels fuse what BLAS leaves: bias + activation, activation derivative
-  + bias gradient, output bias + loss + gradient (for float32 bce, a vectorised
-  kernel with its own exp and log), the contractive penalty, the corruption,
+  + bias gradient, output bias + loss + gradient (for float32 sigmoid, tanh and
+  bce, vectorised kernels with their own exp and log), the contractive penalty, the corruption,
   weight decay and the optimizer update;
 * every buffer lives in a ``Workspace`` made once per batch size, so after the
   first epoch a step allocates no arrays.
@@ -14,9 +14,8 @@ It computes exactly what ``npae.models.autoencoder.autoencoder_objective`` does
 Supported: both reconstruction losses, and the softmax cross-entropy of a classifier
 (whose target is given apart from its input: ``step(X, rows, Y)``), every activation,
 tied weights, weight decay, the three named corruptions and the analytic contractive
-penalty. Anything else (sparsity,
-stochastic contractive, a corruption callable) runs on the reference objective;
-``FusedStep.supports`` says which.
+penalty. Anything else (sparsity, stochastic contractive, a corruption callable) runs
+on the reference objective; ``FusedStep.supports`` says which.
 """
 
 import numpy as np
