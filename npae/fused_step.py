@@ -6,8 +6,8 @@ It computes exactly what ``npae.models.autoencoder.autoencoder_objective`` does
 * matrix products go to BLAS with ``np.matmul(..., out=buffer)``;
 * numba kernels fuse what BLAS leaves: bias + activation, activation derivative
   + bias gradient, output bias + loss + gradient (for float32 sigmoid, tanh and
-  bce, vectorised kernels with their own exp and log), the contractive penalty, the corruption,
-  weight decay and the optimizer update;
+  bce, vectorised kernels with their own exp and log), the contractive penalty,
+  the corruption, weight decay and the optimizer update;
 * every buffer lives in a ``Workspace`` made once per batch size, so after the
   first epoch a step allocates no arrays.
 
@@ -24,6 +24,8 @@ from .optim import SGD, Adam
 from .training import gather_rows
 
 SIGMOID, TANH = 0, 1  # npae.kernels.ACTIVATION_CODES["sigmoid"], ["tanh"], without importing numba here
+# activations with their own vectorised float32 forward kernel (instead of bias_activation)
+FLOAT32_FORWARD = {SIGMOID: "bias_sigmoid_float32", TANH: "bias_tanh_float32"}
 
 
 class Workspace:
@@ -59,6 +61,9 @@ class FusedStep:
         self.corruption, self.noise, self.data_range, self.rng = corruption, noise, data_range, rng
         self.K = kernels
         self.codes = [kernels.ACTIVATION_CODES[s.activation] for s in net.specs]
+        # each layer's forward kernel, chosen once: fast[l](Z, b, A, bits, terms), or None
+        self.fast = [getattr(kernels, FLOAT32_FORWARD[c]) if net.dtype == np.float32 and c in FLOAT32_FORWARD
+                     else None for c in self.codes]
         self.workspaces = {}
 
     @staticmethod
@@ -98,10 +103,8 @@ class FusedStep:
         for l, layer in enumerate(layers):
             np.matmul(A_prev, layer.W, out=ws.Z[l])
             if l < last:
-                if codes[l] == SIGMOID and net.dtype == np.float32:
-                    K.bias_sigmoid_float32(ws.Z[l], layer.b, ws.A[l], ws.exponent_bits, ws.terms)
-                elif codes[l] == TANH and net.dtype == np.float32:
-                    K.bias_tanh_float32(ws.Z[l], layer.b, ws.A[l], ws.exponent_bits, ws.terms)
+                if self.fast[l] is not None:
+                    self.fast[l](ws.Z[l], layer.b, ws.A[l], ws.exponent_bits, ws.terms)
                 else:
                     K.bias_activation(ws.Z[l], layer.b, codes[l], ws.A[l])
                 A_prev = ws.A[l]
