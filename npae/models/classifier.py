@@ -50,6 +50,13 @@ def classifier_objective(net, X, Y, weight_decay=0.0, need_dX=False):
     return sum(parts.values()), parts, dX
 
 
+def predict_in_chunks(net, X, prepare=None):
+    """net's output on X, PREDICT_CHUNK rows at a time (each chunk passed through ``prepare``
+    first, if given), so memory stays bounded for large or memory-mapped X."""
+    prepare = prepare or (lambda chunk: chunk)
+    return np.concatenate([net.predict(prepare(X[i:i + PREDICT_CHUNK])) for i in range(0, len(X), PREDICT_CHUNK)])
+
+
 def check_labels(y, n_samples):
     """y as a 1-D array of n_samples class labels (a column vector is raveled, with a warning)."""
     if y is None:
@@ -159,10 +166,7 @@ class Classifier(BaseEstimator):
 
     def _features(self, X):
         """What the trainable network sees: X, or its frozen codes (computed in chunks)."""
-        if self.encoder_network_ is None:
-            return X
-        return np.concatenate([self.encoder_network_.predict(X[i:i + PREDICT_CHUNK])
-                               for i in range(0, len(X), PREDICT_CHUNK)])
+        return X if self.encoder_network_ is None else predict_in_chunks(self.encoder_network_, X)
 
     # ------------------------------------------------------------ training
     def fit(self, X, y, *, validation_data=None):
@@ -207,10 +211,11 @@ class Classifier(BaseEstimator):
             optimizer.step(net.theta, net.grad)
             return loss, parts
 
+        val_labels = None if Y_val is None else np.argmax(Y_val, axis=1)
+
         def validate():  # early stopping watches the error, as scikit-learn's MLPClassifier its score
-            logits = np.concatenate([net.predict(X_val[i:i + PREDICT_CHUNK])
-                                     for i in range(0, len(X_val), PREDICT_CHUNK)])
-            error = float(np.mean(np.argmax(logits, axis=1) != np.argmax(Y_val, axis=1)))
+            logits = predict_in_chunks(net, X_val)
+            error = float(np.mean(np.argmax(logits, axis=1) != val_labels))
             return {"val_loss": softmax_cross_entropy(Y_val, logits)[0], "val_error": error}
 
         self.history_ = {}
@@ -228,8 +233,7 @@ class Classifier(BaseEstimator):
         check_is_fitted(self)
         X = check_array(X, dtype=self.network_.dtype, n_features=self.n_features_in_,
                         estimator=type(self).__name__)
-        return np.concatenate([self.network_.predict(self._features(X[i:i + PREDICT_CHUNK]))
-                               for i in range(0, len(X), PREDICT_CHUNK)])
+        return predict_in_chunks(self.network_, X, self._features)
 
     def decision_function(self, X):
         """The logits, (n, n_classes); for two classes, as scikit-learn, the score of the
