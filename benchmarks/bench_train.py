@@ -149,7 +149,7 @@ def main():
             import torch
 
             torch.set_num_threads(args.threads)
-            r["torch_limit"] = matmul_limit(w["sizes"], w["batch"], matmul=torch_matmul())
+            r["torch_limit"] = matmul_limit(w["sizes"], w["batch"], matmul=torch_matmul)
         r["npae_numba"], model = npae_rate(w, X, "numba", epochs, args.threads)
         r["npae_numpy"], _ = npae_rate(w, X, "numpy", epochs, args.threads)
         r["torch"] = torch_rate(w, X, epochs, args.threads)[0] if have_torch else None

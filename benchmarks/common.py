@@ -9,13 +9,14 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # run from a checkout without installing
+
+from npae.io import write_atomic  # noqa: E402  (after the path, so a checkout's npae is used)
 
 
 def machine():
@@ -63,9 +64,10 @@ def matmul_limit(sizes, batch, dtype=np.float32, matmul=None):
     """Samples/s if a training step cost only its matrix products, each at its best time:
     per layer (n_in -> n_out) the forward X W, the weight gradient A^T dZ, and (above the
     first layer) the input gradient dZ W^T, at exactly the step's shapes. ``matmul(a, b,
-    out)`` is NumPy's by default; ``torch_matmul`` gives the same products through
-    PyTorch's BLAS (MKL in its CPU build), to show what the GEMM library alone is worth."""
-    matmul = matmul or (lambda a, b, out: np.matmul(a, b, out=out))
+    out)`` returns the product to time as a call without arguments: NumPy's by default;
+    ``torch_matmul`` gives the same products through PyTorch's BLAS (MKL in its CPU build),
+    to show what the GEMM library alone is worth."""
+    matmul = matmul or (lambda a, b, out: lambda: np.matmul(a, b, out=out))
     rng = np.random.default_rng(0)
     total = 0.0
     for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -73,47 +75,27 @@ def matmul_limit(sizes, batch, dtype=np.float32, matmul=None):
         W = rng.random((n_in, n_out), dtype=dtype)
         dZ = rng.random((batch, n_out), dtype=dtype)
         out_f, out_w, out_x = np.empty((batch, n_out), dtype), np.empty((n_in, n_out), dtype), np.empty((batch, n_in), dtype)
-        total += best_time(lambda: matmul(X, W, out_f))
-        total += best_time(lambda: matmul(X.T, dZ, out_w))
+        total += best_time(matmul(X, W, out_f))
+        total += best_time(matmul(X.T, dZ, out_w))
         if k > 0:
-            total += best_time(lambda: matmul(dZ, W.T, out_x))
+            total += best_time(matmul(dZ, W.T, out_x))
     return batch / total
 
 
-def torch_matmul():
-    """``matmul(a, b, out)`` through torch.mm on NumPy arrays (shared memory, no copies): the
-    tensors are made once per triple of arrays, outside the timed call, and kept."""
+def torch_matmul(a, b, out):
+    """``torch.mm`` on NumPy arrays (shared memory, no copies), the tensors made here, once,
+    outside the timed call."""
     import torch
 
-    tensors = {}
-
-    def matmul(a, b, out):
-        key = id(a), id(b), id(out)
-        if key not in tensors:
-            tensors[key] = (a, b, out, torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out))
-        ta, tb, tout = tensors[key][3:]
-        torch.mm(ta, tb, out=tout)
-
-    return matmul
-
-
-def write_atomic(path, text):
-    """Write text to path through a temporary file in the same folder and a rename, so a
-    reader (another benchmark running beside this one) never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=os.path.basename(path) + ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    ta, tb, tout = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out)
+    return lambda: torch.mm(ta, tb, out=tout)
 
 
 def write_json(name, payload):
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     path = os.path.join(HERE, "results", f"{name}.json")
-    write_atomic(path, json.dumps(payload, indent=1, default=str))
+    text = json.dumps(payload, indent=1, default=str)
+    write_atomic(path, lambda f: f.write(text), mode="w")
     return path
 
 

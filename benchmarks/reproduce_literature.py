@@ -175,7 +175,7 @@ def write_results(info_note):
         text = re.sub(r"<!-- literature:start -->.*<!-- literature:end -->", lambda m: block, text, flags=re.S)
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    write_atomic(path, text)
+    write_atomic(path, lambda f: f.write(text), mode="w")
 
 
 NOTE = ("Adam (betas 0.9, 0.999), seeds 0; train on the first 50,000 training images, validate on the "

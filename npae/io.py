@@ -83,12 +83,18 @@ def save(model, path):
     }
     payload = {META_KEY: np.array(json.dumps(document))}
     payload.update({name: np.ascontiguousarray(a) for name, a in arrays.items()})
+    write_atomic(path, lambda f: np.savez(f, **payload))
+
+
+def write_atomic(path, write, mode="wb"):
+    """``write(f)`` into a temporary file in ``path``'s folder, flushed and fsynced, then
+    renamed over ``path``: a crash or a reader never sees half a file."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".npae-", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
+        with os.fdopen(fd, mode) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
