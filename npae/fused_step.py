@@ -51,6 +51,7 @@ class Workspace:
         self.scale = np.empty(k, dtype) if contractive else None
         m = max(s.n_out for s in net.specs)  # scratch rows for the vectorised float32 kernels
         self.exponent_bits, self.terms = np.empty(m, np.int32), np.empty(m, np.float32)
+        self.column_losses = np.empty(m, np.float64)
 
 
 class FusedStep:
@@ -113,7 +114,7 @@ class FusedStep:
             parts = {"cross_entropy": K.output_softmax_ce(ws.Z[last], out.b, ws.Y, ws.dZ[last], out.db)}
         elif obj.loss == "bce" and net.dtype == np.float32:
             parts = {"reconstruction": K.output_bce_float32(ws.Z[last], out.b, ws.Y, ws.dZ[last], out.db,
-                                                            ws.exponent_bits, ws.terms)}
+                                                            ws.exponent_bits, ws.terms, ws.column_losses)}
         elif obj.loss == "bce":
             parts = {"reconstruction": K.output_bce(ws.Z[last], out.b, ws.Y, ws.dZ[last], out.db)}
         else:
@@ -137,8 +138,7 @@ class FusedStep:
                 np.matmul(A_prev.T, ws.dZ[l], out=layer.dW)
             if l > 0:
                 below = layers[l - 1]
-                K.activation_backward(ws.dZ[l - 1], ws.Z[l - 1], ws.A[l - 1], codes[l - 1], ws.dZ[l - 1],
-                                      below.db)
+                K.activation_backward(ws.dZ[l - 1], ws.Z[l - 1], ws.A[l - 1], codes[l - 1], below.db)
                 if l == 1 and contractive:
                     parts["contractive"] = K.contractive_delta(ws.Z[0], ws.A[0], codes[0], ws.column_norms,
                                                                obj.contractive, ws.dZ[0], below.db, ws.mean_sq)

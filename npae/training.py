@@ -36,7 +36,9 @@ def gather_rows(X, rows, out=None):
     if out is None:
         return np.asarray(X[rows])
     if X.dtype == out.dtype:
-        return np.take(X, rows, axis=0, out=out)
+        # mode="clip": rows are the loop's own in-range indices, and under the default
+        # mode="raise" NumPy gathers into a temporary and copies it to out (3x slower)
+        return np.take(X, rows, axis=0, out=out, mode="clip")
     out[...] = X[rows]
     return out
 

@@ -49,8 +49,8 @@ def test_bias_activation_and_backward(name, dtype, strided):
     K.bias_activation(Z, b, K.ACTIVATION_CODES[name], A)
     np.testing.assert_allclose(Z, Z_ref, **TOL[dtype])
     np.testing.assert_allclose(A, A_ref, **TOL[dtype])
-    dZ, db = np.empty_like(Z), np.empty(5, dtype)
-    K.activation_backward(dA, Z, A, K.ACTIVATION_CODES[name], dZ, db)
+    dZ, db = arrays((7, 5), dtype, 3, strided), np.empty(5, dtype)  # in place: dA in, dZ out
+    K.activation_backward(dZ, Z, A, K.ACTIVATION_CODES[name], db)
     dZ_ref = dA * derivative(Z, A)  # same inputs: 1 - a^2 near saturation amplifies an ulp of A
     np.testing.assert_allclose(dZ, dZ_ref, **TOL[dtype])
     np.testing.assert_allclose(db, dZ_ref.sum(0), **TOL[dtype])
@@ -110,6 +110,11 @@ def test_bias_tanh_float32_polynomials(strided):
     assert np.isnan(A[1, 1]) and np.isfinite(np.delete(A.ravel(), 14)).all()
 
 
+def scratch(m):
+    """The float32 BCE kernel's scratch rows: exponent bits, reduced arguments, column losses."""
+    return np.empty(m, np.int32), np.empty(m, np.float32), np.full(m, np.nan)
+
+
 @pytest.mark.parametrize("strided", [False, True])
 def test_output_bce_float32_polynomials(strided):
     """The vectorised float32 kernel against the reference, from ordinary to extreme logits."""
@@ -119,13 +124,13 @@ def test_output_bce_float32_polynomials(strided):
     Y = np.abs(arrays((9, 13), np.float32, 3, strided)) % 1.0
     loss_ref, dZ_ref = bce(Y, Z0 + b)
     Z, dZ, db = Z0.copy(), np.empty((9, 13), np.float32), np.empty(13, np.float32)
-    loss = K.output_bce_float32(Z, b, Y, dZ, db, np.empty(13, np.int32), np.empty(13, np.float32))
+    loss = K.output_bce_float32(Z, b, Y, dZ, db, *scratch(13))
     assert loss == pytest.approx(loss_ref, rel=1e-6)
     np.testing.assert_allclose(dZ, dZ_ref, rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(db, dZ_ref.sum(0), rtol=1e-5, atol=1e-7)
     Z_nan = Z0.copy()
     Z_nan[3, 4] = np.nan
-    assert np.isnan(K.output_bce_float32(Z_nan, b, Y, dZ, db, np.empty(13, np.int32), np.empty(13, np.float32)))
+    assert np.isnan(K.output_bce_float32(Z_nan, b, Y, dZ, db, *scratch(13)))
 
 
 @pytest.mark.parametrize("strided", [False, True])

@@ -20,46 +20,50 @@ CODES = tuple(sorted(ACTIVATION_CODES.values()))
 @jit
 def sigmoid_scalar(z):
     """sigma(z) from exp(-|z|): never overflows."""
+    one = type(z)(1.0)
     if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
+        return one / (one + math.exp(-z))
     e = math.exp(z)
-    return e / (1.0 + e)
+    return e / (one + e)
 
 
 @jit
 def activation_scalar(z, code):
-    """f(z) for the activation ``code``."""
+    """f(z) for the activation ``code``, in z's own float type (a float64 constant would turn
+    a float32 loop into float64 and halve its vectors)."""
+    t = type(z)
     if code == 0:
         return sigmoid_scalar(z)
     if code == 1:
         return math.tanh(z)
     if code == 2:
-        return z if z > 0 else 0.0 * z
+        return z if z > 0 else t(0.0) * z
     if code == 3:
-        return z if z > 0 else LEAKY_RELU_SLOPE * z
+        return z if z > 0 else t(LEAKY_RELU_SLOPE) * z
     if code == 4:
-        return z if z > 0 else ELU_ALPHA * math.expm1(z)
+        return z if z > 0 else t(ELU_ALPHA) * math.expm1(z)
     if code == 5:
-        return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+        return max(z, t(0.0)) + math.log1p(math.exp(-abs(z)))
     return z
 
 
 @jit
 def derivative_scalar(z, a, code):
-    """f'(z) given z and a = f(z), for the activation ``code``."""
+    """f'(z) given z and a = f(z), for the activation ``code``, in z's float type."""
+    t = type(z)
     if code == 0:
-        return a * (1.0 - a)
+        return a * (t(1.0) - a)
     if code == 1:
-        return 1.0 - a * a
+        return t(1.0) - a * a
     if code == 2:
-        return 1.0 if z > 0 else 0.0
+        return t(1.0) if z > 0 else t(0.0)
     if code == 3:
-        return 1.0 if z > 0 else LEAKY_RELU_SLOPE
+        return t(1.0) if z > 0 else t(LEAKY_RELU_SLOPE)
     if code == 4:
-        return 1.0 if z > 0 else a + ELU_ALPHA
+        return t(1.0) if z > 0 else a + t(ELU_ALPHA)
     if code == 5:
         return sigmoid_scalar(z)
-    return 1.0
+    return t(1.0)
 
 
 @jit
@@ -174,24 +178,26 @@ def column_sums(D, out):
 
 
 @jit
-def activation_backward_loop(dA, Z, A, code, dZ, db):
-    """dZ <- dA * f'(Z), db <- its column sums, for one activation ``code`` (a constant
-    where it is called). The sums run over rows in order, as ``column_sums`` does, in the
-    same pass, so dZ is not read twice."""
+def activation_backward_loop(dZ, Z, A, code, db):
+    """dZ <- dZ * f'(Z) in place, db <- its column sums, for one activation ``code`` (a
+    constant where it is called). The sums run over rows in order, as ``column_sums`` does,
+    in the same pass, so dZ is not read twice."""
     n, m = Z.shape
     for j in range(m):
         db[j] = 0.0
     for i in range(n):
         for j in range(m):
-            d = dA[i, j] * derivative_scalar(Z[i, j], A[i, j], code)
+            d = dZ[i, j] * derivative_scalar(Z[i, j], A[i, j], code)
             dZ[i, j] = d
             db[j] += d
 
 
 @jit
-def activation_backward(dA, Z, A, code, dZ, db):
-    """dZ <- dA * f'(Z); db <- sum over rows of dZ.  dA, Z, A, dZ: (n, m); db: (m,).
-    ``dZ`` may be ``dA`` itself (in place). One loop per activation, as in ``bias_activation``."""
+def activation_backward(dZ, Z, A, code, db):
+    """In place: dZ <- dA * f'(Z) where dZ holds dA = dL/dA on entry; db <- sum over rows
+    of dZ.  dZ, Z, A: (n, m); db: (m,). One loop per activation, as in ``bias_activation``.
+    In place by design: with separate dA and dZ arrays that are the same memory, the
+    vectorised loop's overlap check fails and LLVM falls back to scalar code (10x slower)."""
     for c in literal_unroll(CODES):
         if c == code:
-            activation_backward_loop(dA, Z, A, c, dZ, db)
+            activation_backward_loop(dZ, Z, A, c, db)

@@ -42,7 +42,7 @@ def output_bce(Z, b, Y, dZ, db):
 
 
 @jit
-def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms):
+def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms, column_losses):
     """``output_bce`` for float32, vectorisable: the same loss and gradient, with exp(-|z|)
     and log(1 + e) computed by branch-free float32 polynomials instead of libm calls.
 
@@ -50,13 +50,18 @@ def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms):
     degree-7 polynomial, 2^k built from its float bits (``exponent_bits``, int32 (m,));
     log(d), d = 1 + e in (1, 2]: 2 atanh(u) = 2 (u + u^3/3 + ... + u^13/13), u = e / (2 + e)
     <= 1/3. Both within about 1e-7 relative, float32's own precision. Each row is done in
-    passes without branches or sums so that LLVM vectorises them; ``terms`` (float32 (m,))
-    holds the row's loss terms, summed at the end of the row in float64."""
+    passes without branches or sums along the row so that LLVM vectorises them: ``terms``
+    (float32 (m,)) holds the row's r, then its loss terms, which a last pass adds to their
+    columns' float64 sums in ``column_losses`` (float64 (m,)). A sum along the row is one
+    serial chain of additions that LLVM may not reorder without fastmath, and adding into
+    float64 inside the polynomial pass kept that pass from vectorising: either doubled the
+    kernel's time. The bias gradient is summed in the polynomial pass, rows in order."""
     n, m = Z.shape
     one, zero = np.float32(1.0), np.float32(0.0)
     scale = one / np.float32(n * m)
     powers_of_two = exponent_bits.view(np.float32)
-    total = 0.0
+    column_losses[:m] = 0.0
+    db[:] = zero
     for i in range(n):
         bias_and_exp_split(Z, b, i, one, exponent_bits, terms)  # z, and exp(-|z|) = 2^k exp(r)
         for j in range(m):  # the polynomials, the loss term and the gradient
@@ -74,12 +79,14 @@ def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms):
             z = Z[i, j]
             y = Y[i, j]
             terms[j] = max(z, zero) + np.float32(2.0) * u * q - y * z
-            dZ[i, j] = ((one if z >= zero else e) / d - y) * scale
-        row = 0.0
+            g = ((one if z >= zero else e) / d - y) * scale
+            dZ[i, j] = g
+            db[j] += g  # the bias gradient, rows added in order as in column_sums
         for j in range(m):
-            row += terms[j]
-        total += row
-    column_sums(dZ, db)
+            column_losses[j] += terms[j]
+    total = 0.0
+    for j in range(m):
+        total += column_losses[j]
     return total / (n * m)
 
 
