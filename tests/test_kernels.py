@@ -261,6 +261,23 @@ def test_corruption_kernels_match_the_reference_draw(name, dtype):
     np.testing.assert_allclose(out, ref, **TOL[dtype])
 
 
+def test_corruption_kernels_compare_in_the_arrays_float_type():
+    """NumPy compares a float32 array with a Python float in float32: at U == float32(0.7),
+    which is below 0.7, the reference keeps the entry; so must the kernels."""
+    level = 0.7
+    at = np.float32(level)
+    U = np.array([[np.nextafter(at, 0), at, np.nextafter(at, 1), at / 2, np.float32(level / 2.0)]], np.float32)
+    X = np.full_like(U, 0.5)
+    out = np.empty_like(X)
+    K.masking_apply(X, U, level, out)
+    np.testing.assert_array_equal(out, X * (U >= level))
+    K.salt_pepper_apply(X, U, level, -1.0, 2.0, out)
+    expected = np.where(U < level, np.where(U < level / 2.0, 2.0, -1.0), X).astype(np.float32)
+    np.testing.assert_array_equal(out, expected)
+    K.gaussian_apply(X, U, 0.1, out)
+    np.testing.assert_array_equal(out, X + 0.1 * U)
+
+
 # ------------------------------------------------------------------ the fused step
 CASES = [dict(activation=a, loss=l, tied=t) for a in sorted(ACTIVATIONS) for l in ("mse", "bce") for t in (False, True)]
 CASES += [dict(activation="sigmoid", contractive=0.2), dict(activation="tanh", contractive=0.2, tied=True, loss="mse"),

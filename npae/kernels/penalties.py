@@ -1,5 +1,7 @@
 """numba twins of ``npae.penalties`` and ``npae.corruption`` for the fused training step."""
 
+import numpy as np
+
 from ._jit import jit
 from .activations import activation_scalar, derivative_scalar
 
@@ -18,17 +20,18 @@ def weight_decay_grad(W, dW, lam):
 
 @jit
 def second_derivative_scalar(z, a, code):
-    """f''(z) given z and a = f(z) (see npae.activations.SECOND_DERIVATIVES)."""
+    """f''(z) given z and a = f(z) (see npae.activations.SECOND_DERIVATIVES), in z's float type."""
+    t = type(z)
     if code == 0:
-        return a * (1.0 - a) * (1.0 - 2.0 * a)
+        return a * (t(1.0) - a) * (t(1.0) - t(2.0) * a)
     if code == 1:
-        return -2.0 * a * (1.0 - a * a)
+        return t(-2.0) * a * (t(1.0) - a * a)
     if code == 4:
-        return 0.0 if z > 0 else a + 1.0
+        return t(0.0) if z > 0 else a + t(1.0)
     if code == 5:
         s = activation_scalar(z, 0)
-        return s * (1.0 - s)
-    return 0.0
+        return s * (t(1.0) - s)
+    return t(0.0)
 
 
 @jit
@@ -36,21 +39,23 @@ def contractive_delta(Z, A, code, w, lam, dZ, db, mean_sq):
     """Analytic contractive penalty of a one-layer encoder, fused into its backward pass.
 
     P = lam mean_n sum_j f'(z_nj)^2 w_j; adds G = 2 lam f' f'' w / n to dZ (n, k) in place
-    and its column sums to db (k,), writes mean_n f'(z_nj)^2 into mean_sq (k,), returns P."""
+    and its column sums to db (k,), writes mean_n f'(z_nj)^2 into mean_sq (k,), returns P.
+    P is summed from the column sums after the loop: a running float64 total inside it is a
+    serial chain that keeps LLVM from vectorising the loop."""
     n, k = Z.shape
-    total = 0.0
+    coefficient = Z.dtype.type(2.0 * lam / n)  # the reference's Python float, cast as NumPy casts it
     for j in range(k):
         mean_sq[j] = 0.0
     for i in range(n):
         for j in range(k):
             d = derivative_scalar(Z[i, j], A[i, j], code)
-            s = d * d
-            total += s * w[j]
-            mean_sq[j] += s
-            g = 2.0 * lam / n * d * second_derivative_scalar(Z[i, j], A[i, j], code) * w[j]
+            mean_sq[j] += d * d
+            g = coefficient * (d * second_derivative_scalar(Z[i, j], A[i, j], code) * w[j])
             dZ[i, j] += g
             db[j] += g
+    total = 0.0
     for j in range(k):
+        total += mean_sq[j] * np.float64(w[j])
         mean_sq[j] /= n
     return lam * total / n
 
@@ -77,28 +82,32 @@ def add_scaled(dW, W, scale):
 
 @jit
 def masking_apply(X, U, level, out):
-    """out = X * (U >= level): zero a fraction ``level`` of entries (U uniform in [0, 1))."""
+    """out = X * (U >= level): zero a fraction ``level`` of entries (U uniform in [0, 1)).
+    ``level`` is compared in X's float type, as NumPy compares an array with a Python float."""
     n, m = X.shape
+    threshold, zero = X.dtype.type(level), X.dtype.type(0.0)
     for i in range(n):
         for j in range(m):
-            out[i, j] = X[i, j] if U[i, j] >= level else 0.0
+            out[i, j] = X[i, j] if U[i, j] >= threshold else zero
 
 
 @jit
 def gaussian_apply(X, N, level, out):
-    """out = X + level * N (N standard normal)."""
+    """out = X + level * N (N standard normal), in X's float type."""
     n, m = X.shape
+    scale = X.dtype.type(level)
     for i in range(n):
         for j in range(m):
-            out[i, j] = X[i, j] + level * N[i, j]
+            out[i, j] = X[i, j] + scale * N[i, j]
 
 
 @jit
 def salt_pepper_apply(X, U, level, low, high, out):
-    """out = high where U < level/2, low where level/2 <= U < level, else X."""
+    """out = high where U < level/2, low where level/2 <= U < level, else X (X's float type)."""
     n, m = X.shape
-    half = level / 2.0
+    t = X.dtype.type
+    half, hit, pepper, salt = t(level / 2.0), t(level), t(low), t(high)
     for i in range(n):
         for j in range(m):
             u = U[i, j]
-            out[i, j] = (high if u < half else low) if u < level else X[i, j]
+            out[i, j] = (salt if u < half else pepper) if u < hit else X[i, j]
