@@ -232,14 +232,19 @@ def test_contractive_kernel(name, dtype):
     np.testing.assert_allclose(got, SECOND_DERIVATIVES[name](z, a)[0], **TOL[dtype])
 
 
+@pytest.mark.parametrize("shape", [(4, 3), (37, 29)])  # the second fills vector lanes and a remainder
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_weight_decay_kernel(dtype):
-    W, dW = arrays((4, 3), dtype, 1), arrays((4, 3), dtype, 2)
+def test_weight_decay_kernel(dtype, shape):
+    W, dW = arrays(shape, dtype, 1), arrays(shape, dtype, 2)
     value_ref, (g_ref,) = weight_decay([W], 0.2)
     expected = dW + g_ref
     value = K.weight_decay_grad(W, dW, 0.2)
     assert value == pytest.approx(value_ref, rel=TOL[dtype]["rtol"])
     np.testing.assert_allclose(dW, expected, **TOL[dtype])
+    W[-1, -1] = np.inf  # its sum of squares may be reordered, but inf and NaN still propagate
+    assert K.weight_decay_grad(W, dW, 0.2) == np.inf
+    W[0, 1] = np.nan
+    assert np.isnan(K.weight_decay_grad(W, dW, 0.2))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -16,11 +16,19 @@ import warnings
 import numba
 
 
-def jit(function):
-    """``numba.njit(cache=True)`` that falls back to no cache where caching is impossible."""
+def jit(function=None, *, reassociate=False):
+    """``numba.njit(cache=True)`` that falls back to no cache where caching is impossible.
+
+    ``reassociate=True`` (as ``@jit(reassociate=True)``) lets LLVM reorder a kernel's sums
+    into vector lanes: fastmath's "reassoc" flag alone, which keeps NaN and infinity as they
+    are and changes only the rounding of the sum (the same on every run). For kernels whose
+    loop carries one running total, which LLVM otherwise adds one element at a time."""
+    if function is None:
+        return lambda f: jit(f, reassociate=reassociate)
+    options = dict(nogil=True, error_model="numpy", fastmath={"reassoc"} if reassociate else False)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", numba.NumbaWarning)
-            return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+            return numba.njit(cache=True, **options)(function)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, nogil=True, error_model="numpy")(function)
+        return numba.njit(cache=False, **options)(function)

@@ -90,11 +90,13 @@ def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms, column_losses):
     return total / (n * m)
 
 
-@jit
+@jit(reassociate=True)
 def output_mse(Z, b, code, Y, dZ, db):
-    """L = mean((f(z) - y)^2) with z = Z + b;  dL/dz = 2 (f(z) - y) f'(z) / size.  All (n, m)."""
+    """L = mean((f(z) - y)^2) with z = Z + b;  dL/dz = 2 (f(z) - y) f'(z) / size.  All (n, m).
+    The gradient in Z's float type (the reference's ``(2 / size) * D``); the float64 loss
+    sum may be reordered into vector lanes."""
     n, m = Z.shape
-    scale = 1.0 / (n * m)
+    scale = Z.dtype.type(2.0 / (n * m))
     total = 0.0
     for i in range(n):
         row = 0.0
@@ -104,10 +106,10 @@ def output_mse(Z, b, code, Y, dZ, db):
             a = activation_scalar(z, code)
             d = a - Y[i, j]
             row += d * d
-            dZ[i, j] = 2.0 * d * scale * derivative_scalar(z, a, code)
+            dZ[i, j] = scale * d * derivative_scalar(z, a, code)
         total += row
     column_sums(dZ, db)
-    return total * scale
+    return total / (n * m)
 
 
 @jit
