@@ -3,7 +3,8 @@
 ``cache=True`` keeps compiled kernels between runs (in ``__pycache__`` beside the
 source, or under ``NUMBA_CACHE_DIR``); where no cache location is writable
 (a read-only install), kernels are compiled without a cache rather than failing.
-fastmath stays off so NaN and infinity propagate exactly as in NumPy, and
+fastmath stays off so NaN and infinity propagate exactly as in NumPy (a kernel may
+ask for its "reassoc" flag alone, which reorders sums and nothing else), and
 ``error_model="numpy"`` makes a division by zero give inf or NaN as NumPy does.
 
 The kernels are serial on purpose: the matrix products between them already use
