@@ -2,7 +2,8 @@
 
 A file holds one JSON document (the array ``__npae__``: format name and version,
 the class, every hyper-parameter, the fitted metadata) and one array per
-parameter (``encoder.0.W``, ...). Loading:
+parameter (``encoder.0.W``, ...) and per fitted statistic of that size (an
+autoencoder's ``code_cov_``, ...). Loading:
 
 * reads with ``allow_pickle=False``, so nothing in the file is ever executed;
 * accepts only uncompressed entries whose sizes fit the file, and checks every
@@ -29,7 +30,12 @@ import numpy as np
 from .errors import ModelFileError
 
 FORMAT = "npae"
-FORMAT_VERSION = 1
+#: The version written; 2 keeps an autoencoder's code statistics as arrays, not JSON.
+FORMAT_VERSION = 2
+#: The versions read.
+READABLE_VERSIONS = (1, 2)
+#: Fitted arrays that format 1 kept in the JSON metadata (an autoencoder's code statistics).
+FORMAT_1_META_ARRAYS = ("code_mean_", "code_cov_", "code_min_", "code_max_")
 META_KEY = "__npae__"
 #: Largest JSON document accepted (bytes).
 MAX_META_BYTES = 16 * 1024 * 1024
@@ -142,6 +148,18 @@ def load(path):
         raise ModelFileError(f"{path} is not a valid npae model file: {exc}") from None
 
 
+def _format_1_arrays(document):
+    """Turn a format-1 document into format 2 in place: the code statistics it kept in the
+    metadata leave it, and are returned as float64 arrays ({} where it had none)."""
+    meta = document.get("meta")
+    if not isinstance(meta, dict) or not all(name in meta for name in FORMAT_1_META_ARRAYS):
+        return {}
+    values = {name: meta.pop(name) for name in FORMAT_1_META_ARRAYS}
+    arrays = {name: np.asarray(v, dtype=np.float64) for name, v in values.items() if v is not None}
+    meta["code_statistics"] = bool(arrays)
+    return arrays
+
+
 def _load(path):
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path} is not an .npz (zip) file")
@@ -167,9 +185,11 @@ def _load(path):
         document = json.loads(str(npz[META_KEY][()]))
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ModelFileError("not an npae model file")
-        if document.get("version") != FORMAT_VERSION:
-            raise ModelFileError(f"format version {document.get('version')!r} is not supported "
-                                 f"(this npae reads version {FORMAT_VERSION})")
+        version = document.get("version")
+        if isinstance(version, bool) or version not in READABLE_VERSIONS:
+            raise ModelFileError(f"format version {version!r} is not supported "
+                                 f"(this npae reads versions {', '.join(map(str, READABLE_VERSIONS))})")
+        from_metadata = _format_1_arrays(document) if version == 1 else {}
         classes = _model_classes()
         cls = classes.get(document.get("class"))
         if cls is None:
@@ -183,6 +203,7 @@ def _load(path):
         model.set_params(**{k: _tuples(v) for k, v in params.items()})
         model._from_file_meta(meta, max_params=declared)
         destinations = model._file_arrays()
+        headers.update({name: (a.shape, a.dtype) for name, a in from_metadata.items()})
         if set(destinations) != set(headers):
             raise ModelFileError(f"arrays {sorted(headers)} do not match the model's "
                                  f"{sorted(destinations)}")
@@ -192,14 +213,17 @@ def _load(path):
                 raise ModelFileError(f"array {name!r} has shape {shape} and dtype {dtype}; "
                                      f"the model needs {dest.shape} {dest.dtype}")
         declared_arrays = document.get("arrays")
-        if not isinstance(declared_arrays, dict) or set(declared_arrays) != set(destinations):
+        if not isinstance(declared_arrays, dict) or set(declared_arrays) | set(from_metadata) != set(destinations):
             raise ModelFileError("the metadata's array list does not match the file")
         arrays = {}
         for name in destinations:
-            array = npz[name]
-            entry = declared_arrays[name]
-            if not isinstance(entry, dict) or entry.get("sha256") != _digest(array):
-                raise ModelFileError(f"array {name!r} does not match its checksum (swapped or altered)")
+            if name in from_metadata:
+                array = from_metadata[name]
+            else:
+                array = npz[name]
+                entry = declared_arrays[name]
+                if not isinstance(entry, dict) or entry.get("sha256") != _digest(array):
+                    raise ModelFileError(f"array {name!r} does not match its checksum (swapped or altered)")
             if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
                 raise ModelFileError(f"array {name!r} contains NaN or infinite values")
             arrays[name] = array

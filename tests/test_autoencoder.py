@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -284,6 +285,45 @@ def test_save_load_round_trip(tmp_path, rng):
         assert type(loaded) is type(model) and loaded.get_params() == model.get_params()
         np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
     assert [p.name for p in tmp_path.iterdir()] and not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+
+
+def test_wide_code_saves_and_loads(tmp_path, rng):
+    """A 600-unit code's statistics (its covariance: 360,000 numbers) are arrays in the file;
+    as JSON they were 34 MB of metadata, over the reader's limit, and the file did not load."""
+    X = rng.random((40, 6))
+    ae = small(hidden=(600,), epochs=1).fit(X)
+    ae.save(tmp_path / "wide.npz")
+    loaded = npae.load(tmp_path / "wide.npz")
+    for name in ("code_mean_", "code_cov_", "code_min_", "code_max_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(ae, name))
+    np.testing.assert_array_equal(loaded.transform(X), ae.transform(X))
+
+
+def test_format_1_files_still_load(tmp_path, rng):
+    """Format 1 kept the code statistics in the JSON metadata; such files load unchanged."""
+    X = rng.random((30, 5))
+    ae = small(hidden=(4, 2)).fit(X)
+    ae.save(tmp_path / "new.npz")
+    payload = dict(np.load(tmp_path / "new.npz"))
+    doc = json.loads(str(payload["__npae__"]))
+    assert doc["version"] == 2 and doc["meta"]["code_statistics"] is True
+    doc["version"] = 1
+    del doc["meta"]["code_statistics"]
+    for name in ("code_mean_", "code_cov_", "code_min_", "code_max_"):
+        doc["meta"][name] = payload.pop(name).tolist()
+        del doc["arrays"][name]
+    payload["__npae__"] = np.array(json.dumps(doc))
+    with open(tmp_path / "old.npz", "wb") as f:
+        np.savez(f, **payload)
+    loaded = npae.load(tmp_path / "old.npz")
+    np.testing.assert_array_equal(loaded.code_cov_, ae.code_cov_)
+    np.testing.assert_array_equal(loaded.reconstruct(X), ae.reconstruct(X))
+    doc["meta"]["code_mean_"][0] = float("nan")  # checked as the arrays of format 2 are
+    payload["__npae__"] = np.array(json.dumps(doc))
+    with open(tmp_path / "old.npz", "wb") as f:
+        np.savez(f, **payload)
+    with pytest.raises(npae.errors.ModelFileError, match="code_mean_.*NaN"):
+        npae.load(tmp_path / "old.npz")
 
 
 def test_digits_autoencoder_beats_pca(digits_split):

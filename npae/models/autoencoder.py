@@ -532,11 +532,15 @@ class Autoencoder(LatentMixin, BaseEstimator):
         return GradcheckProblem(arrays, evaluate)
 
     _FILE_META = ("loss_", "output_activation_", "n_features_in_", "n_iter_", "history_", "backend_",
-                  "data_range_", "offset_", "code_mean_", "code_cov_", "code_min_", "code_max_")
+                  "data_range_", "offset_", "code_statistics")
+    # saved as arrays beside the weights (format 2): as JSON a 1000-unit code's covariance
+    # was 24 million characters, over the metadata's limit, and the file did not load
+    _CODE_STATISTICS = ("code_mean_", "code_cov_", "code_min_", "code_max_")
 
     def _file_meta(self):
         check_is_fitted(self)
-        meta = {name: getattr(self, name, None) for name in self._FILE_META}
+        meta = {name: getattr(self, name, None) for name in self._FILE_META if name != "code_statistics"}
+        meta["code_statistics"] = hasattr(self, "code_mean_")  # False in a checkpoint written during fit
         return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in meta.items()}
 
     def _from_file_meta(self, meta, max_params):
@@ -561,14 +565,11 @@ class Autoencoder(LatentMixin, BaseEstimator):
             raise DataError(f"data_range_ {meta['data_range_']!r} is not a finite [low, high]")
         self.data_range_ = (low, high)
         code = hidden[-1]
-        for name, shape in (("code_mean_", (code,)), ("code_cov_", (code, code)), ("code_min_", (code,)),
-                            ("code_max_", (code,))):
-            if meta[name] is None:  # a checkpoint written during fit, before the codes were summarised
-                continue
-            value = np.asarray(meta[name], dtype=np.float64)
-            if value.shape != shape or not np.all(np.isfinite(value)):
-                raise DataError(f"{name} must be {shape} finite numbers")
-            setattr(self, name, value)
+        if not isinstance(meta["code_statistics"], bool):
+            raise DataError("code_statistics must be true or false")
+        if meta["code_statistics"]:  # zeros, filled from the file's arrays (whose shapes load checks)
+            for name, shape in zip(self._CODE_STATISTICS, ((code,), (code, code), (code,), (code,))):
+                setattr(self, name, np.zeros(shape))
         if meta["offset_"] is not None:
             if self.contamination is None or not np.isfinite(meta["offset_"]):
                 raise DataError("offset_ is stored, but the model has no contamination")
@@ -582,7 +583,10 @@ class Autoencoder(LatentMixin, BaseEstimator):
         self._optimizer = None
 
     def _file_arrays(self):
-        return dict(zip(self.network_.param_names, self.network_.params()))
+        arrays = dict(zip(self.network_.param_names, self.network_.params()))
+        if hasattr(self, "code_mean_"):
+            arrays.update({name: getattr(self, name) for name in self._CODE_STATISTICS})
+        return arrays
 
     def save(self, path):
         """Save the fitted model to ``path`` (.npz; see ``npae.load``)."""
