@@ -3,7 +3,8 @@
     python benchmarks/reproduce_literature.py [--quick] [--only hs vincent rifai] [--data-dir DIR]
         [--pretrain-epochs N] [--finetune-epochs N] [--finetune-optimizer adam|sgd]
         [--finetune-momentum M] [--finetune-lr LR] [--patience N]
-        [--lr-decay-patience N] [--lr-decay-factor F] [--contractive LAM ...] [--threads N]
+        [--lr-decay-patience N] [--lr-decay-factor F] [--contractive LAM ...] [--untied]
+        [--hs-models pretrained random pca] [--threads N]
 
 1. Hinton & Salakhutdinov 2006: deep autoencoder 784-1000-500-250-30 (linear code);
    average squared reconstruction error per test image, summed over the 784 pixels.
@@ -24,6 +25,9 @@ the literature markers) is rebuilt from those files, so experiments may run as s
 processes side by side (``--only hs --threads 1`` beside ``--only vincent --threads 1``:
 on two cores that is faster than one after the other on two threads, because BLAS
 scales poorly from one thread to two at these shapes).
+Vincent's and Rifai's layers are pretrained with tied weights (decoder = encoder^T), as
+in both papers (``--untied`` for separate decoder weights); H&S's autoencoder is not tied
+(its fine-tuned decoder has weights of its own, as in the paper).
 --quick runs the same code on 5,000 / 1,000 / 2,000 images with 2 epochs.
 """
 
@@ -62,8 +66,10 @@ def hinton_salakhutdinov(data, epochs):
                 batch_size=128, learning_rate=1e-3, early_stopping=True, patience=epochs["patience"],
                 lr_decay_patience=epochs["lr_decay_patience"], lr_decay_factor=epochs["lr_decay_factor"],
                 n_threads=epochs["threads"], random_state=0, verbose=1)
-    for name, pretrain in (("deep autoencoder, layer-wise pretrained", epochs["pretrain"]),
-                           ("deep autoencoder, random initialisation", 0)):
+    for kind, name, pretrain in (("pretrained", "deep autoencoder, layer-wise pretrained", epochs["pretrain"]),
+                                 ("random", "deep autoencoder, random initialisation", 0)):
+        if kind not in epochs["hs_models"]:
+            continue
         params = dict(base, pretrain_epochs=pretrain, epochs=epochs["finetune"],
                       layer_params={"learning_rate": 1e-3})
         t0 = time.perf_counter()
@@ -73,6 +79,8 @@ def hinton_salakhutdinov(data, epochs):
                          test=squared_error_per_image(model, Xte), seconds=seconds, params=params,
                          epochs_run=model.n_iter_, best_epoch=best_epoch(model)))
         print(rows[-1], flush=True)
+    if "pca" not in epochs["hs_models"]:
+        return rows
     t0 = time.perf_counter()
     pca = PCA(30).fit(Xtr)
     rows.append(dict(model="PCA(30)", validation=squared_error_per_image(pca, Xval),
@@ -115,7 +123,7 @@ def vincent(data, epochs):
         stack_params = dict(hidden=(1000, 1000, 1000), activation="sigmoid", code_activation="sigmoid",
                             pretrain_epochs=epochs["pretrain"], epochs=0, batch_size=128, learning_rate=1e-3,
                             layer_params={"corruption": "masking", "noise": noise} if noise else None,
-                            n_threads=epochs["threads"], random_state=0)
+                            tied=epochs["tied"], n_threads=epochs["threads"], random_state=0)
         t0 = time.perf_counter()
         stack = StackedAutoencoder(**stack_params).fit(Xtr)
         rows.append(fine_tuned(name, stack, finetune, data, t0, {"stack": stack_params}))
@@ -130,7 +138,8 @@ def rifai(data, epochs):
     rows = []
     for lam in epochs["contractive"]:
         cae_params = dict(hidden=(1000,), activation="sigmoid", contractive=lam, epochs=epochs["pretrain"],
-                          batch_size=128, learning_rate=1e-3, n_threads=epochs["threads"], random_state=0)
+                          batch_size=128, learning_rate=1e-3, tied=epochs["tied"], n_threads=epochs["threads"],
+                          random_state=0)
         t0 = time.perf_counter()
         cae = ContractiveAutoencoder(**cae_params).fit(data[0])
         rows.append(fine_tuned(f"CAE-1 (1000 sigmoid units, contractive {lam:g}), fine-tuned", cae,
@@ -149,6 +158,26 @@ EXPERIMENTS = {
 }
 
 
+HS_MODELS = ("pretrained", "random", "pca")
+
+
+def kept_rows(key, rows, quick):
+    """``rows`` merged into the rows of the last run of experiment ``key`` (same mode): a row
+    of the same model is replaced, the others are kept with their own command and date."""
+    path = os.path.join(HERE, "results", f"literature-{key}.json")
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        previous = json.load(f)
+    if previous["quick"] != quick:
+        return rows
+    new = {r["model"]: r for r in rows}
+    old = [dict(r, command=r.get("command", previous["command"]), date=r.get("date", previous["date"]))
+           for r in previous["rows"]]
+    merged = [new.pop(r["model"], r) for r in old]
+    return merged + list(new.values())
+
+
 def write_results(info_note):
     """Rebuild the literature block of RESULTS.md from every results/literature-KEY.json."""
     path = os.path.join(HERE, "RESULTS.md")
@@ -161,7 +190,10 @@ def write_results(info_note):
         with open(result_path) as f:
             run = json.load(f)
         info = run["machine"]
-        body += [f"**{title}**", "", f"`{run['command']}`, {run['date']}; {info['cpu']}, {info['cores']} cores, "
+        commands = list(dict.fromkeys((r.get("command", run["command"]), r.get("date", run["date"]))
+                                      for r in run["rows"]))
+        runs = "; ".join(f"`{command}`, {date}" for command, date in commands)
+        body += [f"**{title}**", "", f"{runs}; {info['cpu']}, {info['cores']} cores, "
                  f"{run['threads']} thread(s) per model; numpy {info['numpy']}, numba {info['numba']}; load "
                  f"average {info.get('load', 0):.1f} at the start." + (" QUICK MODE." if run["quick"] else ""), "",
                  markdown_table(["model", f"validation {unit}", f"test {unit}", "epochs (best)", "wall time"],
@@ -204,6 +236,10 @@ def main():
     parser.add_argument("--contractive", type=float, nargs="+", default=[0.001],
                         help="Rifai: the CAE's contractive weights to try (the papers' weights times about "
                         "1/784: npae's losses are means over pixels)")
+    parser.add_argument("--hs-models", nargs="+", choices=HS_MODELS, default=list(HS_MODELS),
+                        help="H&S: which models to run; the others' rows are kept from the last run")
+    parser.add_argument("--untied", action="store_true", help="Vincent, Rifai: pretrain with separate decoder "
+                        "weights (the papers tie them)")
     parser.add_argument("--threads", type=int, default=None, help="threads per model (default: all cores)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
@@ -213,7 +249,7 @@ def main():
               "finetune_lr": args.finetune_lr, "patience": args.patience, "threads": args.threads,
               "lr_decay_patience": args.lr_decay_patience, "lr_decay_factor": args.lr_decay_factor,
               "contractive": args.contractive, "finetune_optimizer": args.finetune_optimizer,
-              "finetune_momentum": args.finetune_momentum}
+              "finetune_momentum": args.finetune_momentum, "tied": not args.untied, "hs_models": args.hs_models}
     info = machine()
     command = "python benchmarks/reproduce_literature.py " + " ".join(sys.argv[1:])
     for key in ["hs", "rifai", "vincent"]:
@@ -222,6 +258,10 @@ def main():
         title, run, unit = EXPERIMENTS[key]
         print(f"== {title}", flush=True)
         rows = run(data, epochs)
+        for row in rows:
+            row.update(command=command, date=time.strftime("%Y-%m-%d"))
+        if key == "hs" and set(args.hs_models) != set(HS_MODELS):
+            rows = kept_rows(key, rows, args.quick)
         if not args.no_write:
             write_json(f"literature-{key}", {"machine": info, "quick": args.quick, "epochs": epochs,
                                              "threads": args.threads or os.cpu_count(), "command": command,
