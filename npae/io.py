@@ -154,6 +154,8 @@ def _format_1_arrays(document):
     meta = document.get("meta")
     if not isinstance(meta, dict) or not all(name in meta for name in FORMAT_1_META_ARRAYS):
         return {}
+    if "code_statistics" in meta:
+        raise ModelFileError("a format 1 file has no 'code_statistics' entry")
     values = {name: meta.pop(name) for name in FORMAT_1_META_ARRAYS}
     arrays = {name: np.asarray(v, dtype=np.float64) for name, v in values.items() if v is not None}
     meta["code_statistics"] = bool(arrays)
@@ -186,10 +188,13 @@ def _load(path):
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ModelFileError("not an npae model file")
         version = document.get("version")
-        if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        if type(version) is not int or version not in READABLE_VERSIONS:
             raise ModelFileError(f"format version {version!r} is not supported "
                                  f"(this npae reads versions {', '.join(map(str, READABLE_VERSIONS))})")
         from_metadata = _format_1_arrays(document) if version == 1 else {}
+        if set(from_metadata) & set(headers):
+            raise ModelFileError(f"format 1 keeps {sorted(from_metadata)} in the metadata, not as arrays")
+        declared += sum(a.size for a in from_metadata.values())
         classes = _model_classes()
         cls = classes.get(document.get("class"))
         if cls is None:
@@ -213,7 +218,7 @@ def _load(path):
                 raise ModelFileError(f"array {name!r} has shape {shape} and dtype {dtype}; "
                                      f"the model needs {dest.shape} {dest.dtype}")
         declared_arrays = document.get("arrays")
-        if not isinstance(declared_arrays, dict) or set(declared_arrays) | set(from_metadata) != set(destinations):
+        if not isinstance(declared_arrays, dict) or set(declared_arrays) != set(destinations) - set(from_metadata):
             raise ModelFileError("the metadata's array list does not match the file")
         arrays = {}
         for name in destinations:

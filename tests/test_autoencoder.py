@@ -299,6 +299,36 @@ def test_wide_code_saves_and_loads(tmp_path, rng):
     np.testing.assert_array_equal(loaded.transform(X), ae.transform(X))
 
 
+def test_wide_code_in_an_edited_file_is_refused_before_allocating(tmp_path, rng):
+    """hidden edited to [4, 20000] in a small file would need a 20000 x 20000 covariance:
+    refused from the sizes the file declares, without allocating it."""
+    import tracemalloc
+
+    small(hidden=(4, 2)).fit(rng.random((30, 5))).save(tmp_path / "m.npz")
+    payload = dict(np.load(tmp_path / "m.npz"))
+    doc = json.loads(str(payload["__npae__"]))
+    doc["params"]["hidden"] = [4, 20000]
+    payload["__npae__"] = np.array(json.dumps(doc))
+    with open(tmp_path / "wide.npz", "wb") as f:
+        np.savez(f, **payload)
+    tracemalloc.start()
+    with pytest.raises(npae.errors.ModelFileError, match="describe"):
+        npae.load(tmp_path / "wide.npz")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50 * 2 ** 20
+
+
+def test_checkpoint_of_a_refit_with_another_code_loads(tmp_path, rng):
+    """A second fit drops the first fit's code statistics: its checkpoints (written before
+    the new statistics exist) hold none, and load."""
+    X = rng.random((30, 5))
+    ae = small(hidden=(3,)).fit(X)
+    ae.set_params(hidden=(4, 2)).fit(X, checkpoint=tmp_path / "ck.npz", validation_data=X[:10])
+    loaded = npae.load(tmp_path / "ck.npz")
+    assert loaded.network_.specs[1].n_out == 2 and not hasattr(loaded, "code_mean_")
+
+
 def test_format_1_files_still_load(tmp_path, rng):
     """Format 1 kept the code statistics in the JSON metadata; such files load unchanged."""
     X = rng.random((30, 5))
@@ -318,6 +348,21 @@ def test_format_1_files_still_load(tmp_path, rng):
     loaded = npae.load(tmp_path / "old.npz")
     np.testing.assert_array_equal(loaded.code_cov_, ae.code_cov_)
     np.testing.assert_array_equal(loaded.reconstruct(X), ae.reconstruct(X))
+    def refused(edit, match):
+        bad_doc, bad_payload = json.loads(json.dumps(doc)), dict(payload)
+        edit(bad_doc, bad_payload)
+        bad_payload["__npae__"] = np.array(json.dumps(bad_doc))
+        with open(tmp_path / "bad.npz", "wb") as f:
+            np.savez(f, **bad_payload)
+        with pytest.raises(npae.errors.ModelFileError, match=match):
+            npae.load(tmp_path / "bad.npz")
+
+    # the statistics both in the JSON and as (unchecked) arrays; an array list that still names
+    # them; format 2's key in a format 1 file; a version that is not an integer
+    refused(lambda d, p: p.update(code_cov_=np.zeros((2, 2))), "keeps")
+    refused(lambda d, p: d["arrays"].update(code_cov_={"sha256": "x"}), "array list")
+    refused(lambda d, p: d["meta"].update(code_statistics="junk"), "code_statistics")
+    refused(lambda d, p: d.update(version=1.0), "version")
     doc["meta"]["code_mean_"][0] = float("nan")  # checked as the arrays of format 2 are
     payload["__npae__"] = np.array(json.dumps(doc))
     with open(tmp_path / "old.npz", "wb") as f:

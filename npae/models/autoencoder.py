@@ -247,7 +247,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
                                  self.output_activation_, self.tied)
 
     def _initialize(self, X, hidden, dtype):
-        for stale in ("feature_names_in_", "offset_", "threshold_"):  # from an earlier fit
+        for stale in ("feature_names_in_", "offset_", "threshold_") + self._CODE_STATISTICS:  # from an earlier fit
             self.__dict__.pop(stale, None)
         low, high = data_range(X)
         self.loss_, self.output_activation_ = self._resolve_loss(X, low, high)
@@ -567,17 +567,17 @@ class Autoencoder(LatentMixin, BaseEstimator):
         code = hidden[-1]
         if not isinstance(meta["code_statistics"], bool):
             raise DataError("code_statistics must be true or false")
-        if meta["code_statistics"]:  # zeros, filled from the file's arrays (whose shapes load checks)
-            for name, shape in zip(self._CODE_STATISTICS, ((code,), (code, code), (code,), (code,))):
-                setattr(self, name, np.zeros(shape))
         if meta["offset_"] is not None:
             if self.contamination is None or not np.isfinite(meta["offset_"]):
                 raise DataError("offset_ is stored, but the model has no contamination")
             self.offset_, self.threshold_ = float(meta["offset_"]), -float(meta["offset_"])
         specs = self._specs(self.n_features_in_, hidden)
-        if count_params(specs) > max_params:
-            raise DataError(f"the hyper-parameters describe {count_params(specs)} parameters, "
-                            f"the file holds {max_params}")
+        statistics = ((code,), (code, code), (code,), (code,)) if meta["code_statistics"] else ()
+        described = count_params(specs) + sum(int(np.prod(shape)) for shape in statistics)
+        if described > max_params:  # checked before allocating anything of that size
+            raise DataError(f"the hyper-parameters describe {described} numbers, the file holds {max_params}")
+        for name, shape in zip(self._CODE_STATISTICS, statistics):
+            setattr(self, name, np.zeros(shape))  # filled from the file's arrays (whose shapes load checks)
         self._rng = check_random_state(self.random_state)
         self.network_ = Network(specs, dtype=dtype)
         self._optimizer = None
