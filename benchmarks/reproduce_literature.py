@@ -169,10 +169,12 @@ def kept_rows(key, rows, quick):
         return rows
     with open(path) as f:
         previous = json.load(f)
-    if previous["quick"] != quick:
+    if previous["quick"] != quick or previous["machine"].get("cpu") != machine().get("cpu"):
+        print(f"the last {key} run was in another mode or on another machine: its rows are dropped")
         return rows
     new = {r["model"]: r for r in rows}
-    old = [dict(r, command=r.get("command", previous["command"]), date=r.get("date", previous["date"]))
+    old = [dict(r, command=r.get("command", previous["command"]), date=r.get("date", previous["date"]),
+                threads=r.get("threads", previous["threads"]), load=r.get("load", previous["machine"].get("load")))
            for r in previous["rows"]]
     merged = [new.pop(r["model"], r) for r in old]
     return merged + list(new.values())
@@ -190,12 +192,13 @@ def write_results(info_note):
         with open(result_path) as f:
             run = json.load(f)
         info = run["machine"]
-        commands = list(dict.fromkeys((r.get("command", run["command"]), r.get("date", run["date"]))
-                                      for r in run["rows"]))
-        runs = "; ".join(f"`{command}`, {date}" for command, date in commands)
-        body += [f"**{title}**", "", f"{runs}; {info['cpu']}, {info['cores']} cores, "
-                 f"{run['threads']} thread(s) per model; numpy {info['numpy']}, numba {info['numba']}; load "
-                 f"average {info.get('load', 0):.1f} at the start." + (" QUICK MODE." if run["quick"] else ""), "",
+        runs = dict.fromkeys((r.get("command", run["command"]), r.get("date", run["date"]),
+                              r.get("threads", run["threads"]), r.get("load", info.get("load")) or 0.0)
+                             for r in run["rows"])
+        runs = "; ".join(f"`{command}`, {date}, {threads} thread(s) per model, load average {load:.1f} "
+                         "at the start" for command, date, threads, load in runs)
+        body += [f"**{title}**", "", f"{runs}; {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, "
+                 f"numba {info['numba']}." + (" QUICK MODE." if run["quick"] else ""), "",
                  markdown_table(["model", f"validation {unit}", f"test {unit}", "epochs (best)", "wall time"],
                                 [[r["model"], f"{r['validation']:.3f}", f"{r['test']:.3f}",
                                   f"{r.get('epochs_run', '?')} ({r.get('best_epoch', '?')})",
@@ -259,7 +262,8 @@ def main():
         print(f"== {title}", flush=True)
         rows = run(data, epochs)
         for row in rows:
-            row.update(command=command, date=time.strftime("%Y-%m-%d"))
+            row.update(command=command, date=time.strftime("%Y-%m-%d"), threads=args.threads or os.cpu_count(),
+                       load=info.get("load"))
         if key == "hs" and set(args.hs_models) != set(HS_MODELS):
             rows = kept_rows(key, rows, args.quick)
         if not args.no_write:

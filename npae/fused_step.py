@@ -31,7 +31,8 @@ FLOAT32_FORWARD = {SIGMOID: "bias_sigmoid_float32", TANH: "bias_tanh_float32"}
 class Workspace:
     """Buffers for one batch size ``n``: per layer Z, A (not for the output), dZ;
     the batch itself (and its targets ``Y`` when they are not the input); corruption
-    noise; tied-weight and contractive scratch."""
+    noise; tied-weight and contractive scratch; scratch rows for the float32 kernels
+    (exponent bits, reduced arguments, the BCE's float64 column losses)."""
 
     def __init__(self, net, n, corrupted, contractive, separate_target=False):
         dtype = net.dtype

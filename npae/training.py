@@ -30,6 +30,8 @@ from .errors import DivergenceError
 
 def gather_rows(X, rows, out=None):
     """Rows ``rows`` of X as an array of ``out``'s dtype, into ``out`` when given.
+    X: (N, m); rows: integers in [0, N), (n,); out: (n, m). Into ``out`` the indices are
+    not checked (the training loop's own are in range; see below).
 
     Only those rows are read, so X may be an ``np.memmap`` far larger than memory;
     a different dtype is converted batch by batch."""

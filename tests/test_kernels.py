@@ -59,7 +59,7 @@ def test_bias_activation_and_backward(name, dtype, strided):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_activations_at_extremes_match(name, dtype):
-    Z = np.array([[-1e4, -80.0, -1e-8, 0.0, 1e-8, 80.0, 1e4, np.nan]], dtype=dtype)
+    Z = np.array([[-np.inf, -1e4, -80.0, -1e-8, 0.0, 1e-8, 80.0, 1e4, np.inf, np.nan]], dtype=dtype)
     A = np.empty_like(Z)
     K.bias_activation(Z.copy(), np.zeros(Z.shape[1], dtype), K.ACTIVATION_CODES[name], A)
     np.testing.assert_allclose(A, ACTIVATIONS[name][0](Z), **TOL[dtype])  # NaN stays NaN

@@ -3,8 +3,8 @@
 ``cache=True`` keeps compiled kernels between runs (in ``__pycache__`` beside the
 source, or under ``NUMBA_CACHE_DIR``); where no cache location is writable
 (a read-only install), kernels are compiled without a cache rather than failing.
-fastmath stays off so NaN and infinity propagate exactly as in NumPy (a kernel may
-ask for its "reassoc" flag alone, which reorders sums and nothing else), and
+fastmath stays off so NaN and infinity propagate exactly as in NumPy (a kernel with a
+running total may ask for its "reassoc" flag alone: see ``jit``), and
 ``error_model="numpy"`` makes a division by zero give inf or NaN as NumPy does.
 
 The kernels are serial on purpose: the matrix products between them already use
@@ -20,10 +20,12 @@ import numba
 def jit(function=None, *, reassociate=False):
     """``numba.njit(cache=True)`` that falls back to no cache where caching is impossible.
 
-    ``reassociate=True`` (as ``@jit(reassociate=True)``) lets LLVM reorder a kernel's sums
-    into vector lanes: fastmath's "reassoc" flag alone, which keeps NaN and infinity as they
-    are and changes only the rounding of the sum (the same on every run). For kernels whose
-    loop carries one running total, which LLVM otherwise adds one element at a time."""
+    ``reassociate=True`` (as ``@jit(reassociate=True)``) sets fastmath's "reassoc" flag
+    alone, for kernels whose loop carries one running total (which LLVM otherwise adds one
+    element at a time): LLVM may then regroup the kernel's additions and multiplications,
+    the total into vector lanes. NaN and infinity propagate as before; results change only
+    in rounding, and are the same on every run on one kind of processor (the lanes depend
+    on its vector width)."""
     if function is None:
         return lambda f: jit(f, reassociate=reassociate)
     options = dict(nogil=True, error_model="numpy", fastmath={"reassoc"} if reassociate else False)

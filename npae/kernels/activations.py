@@ -37,7 +37,7 @@ def activation_scalar(z, code):
     if code == 1:
         return math.tanh(z)
     if code == 2:
-        return z if z > 0 else t(0.0) * z
+        return z if z > 0 or z != z else t(0.0)  # max(z, 0): NaN stays NaN, -inf gives 0
     if code == 3:
         return z if z > 0 else t(LEAKY_RELU_SLOPE) * z
     if code == 4:

@@ -47,12 +47,12 @@ def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms, column_losses):
     and log(1 + e) computed by branch-free float32 polynomials instead of libm calls.
 
     exp(w), w = -|z| clamped at -87: w = k ln2 + r with |r| <= ln2/2, exp(r) by Cephes'
-    degree-7 polynomial, 2^k built from its float bits (``exponent_bits``, int32 (m,));
+    degree-7 polynomial, 2^k built from its float bits (``exponent_bits``, int32, at least m);
     log(d), d = 1 + e in (1, 2]: 2 atanh(u) = 2 (u + u^3/3 + ... + u^13/13), u = e / (2 + e)
     <= 1/3. Both within about 1e-7 relative, float32's own precision. Each row is done in
     passes without branches or sums along the row so that LLVM vectorises them: ``terms``
-    (float32 (m,)) holds the row's r, then its loss terms, which a last pass adds to their
-    columns' float64 sums in ``column_losses`` (float64 (m,)). A sum along the row is one
+    (float32, at least m) holds the row's r, then its loss terms, which a last pass adds to
+    their columns' float64 sums in ``column_losses`` (float64, at least m). A sum along the row is one
     serial chain of additions that LLVM may not reorder without fastmath, and adding into
     float64 inside the polynomial pass kept that pass from vectorising: either doubled the
     kernel's time. The bias gradient is summed in the polynomial pass, rows in order."""

@@ -37,28 +37,29 @@ def second_derivative_scalar(z, a, code):
     return t(0.0)
 
 
-@jit
+@jit(reassociate=True)
 def contractive_delta(Z, A, code, w, lam, dZ, db, mean_sq):
     """Analytic contractive penalty of a one-layer encoder, fused into its backward pass.
 
-    P = lam mean_n sum_j f'(z_nj)^2 w_j; adds G = 2 lam f' f'' w / n to dZ (n, k) in place
-    and its column sums to db (k,), writes mean_n f'(z_nj)^2 into mean_sq (k,), returns P.
-    P is summed from the column sums after the loop: a running float64 total inside it is a
-    serial chain that keeps LLVM from vectorising the loop."""
+    P = lam mean_n sum_j f'(z_nj)^2 w_j; adds G = 2 lam f' f'' w / n to dZ in place and its
+    column sums to db, writes mean_n f'(z_nj)^2 into mean_sq, returns P (float64).
+    Z, A, dZ: (n, k); w (column sums of W^2), db, mean_sq: (k,). P is summed in float64 as
+    the reference does; ``reassociate`` lets that running total use vector lanes."""
     n, k = Z.shape
     coefficient = Z.dtype.type(2.0 * lam / n)  # the reference's Python float, cast as NumPy casts it
+    total = 0.0
     for j in range(k):
         mean_sq[j] = 0.0
     for i in range(n):
         for j in range(k):
             d = derivative_scalar(Z[i, j], A[i, j], code)
-            mean_sq[j] += d * d
+            s = d * d
+            total += s * np.float64(w[j])
+            mean_sq[j] += s
             g = coefficient * (d * second_derivative_scalar(Z[i, j], A[i, j], code) * w[j])
             dZ[i, j] += g
             db[j] += g
-    total = 0.0
     for j in range(k):
-        total += mean_sq[j] * np.float64(w[j])
         mean_sq[j] /= n
     return lam * total / n
 
@@ -85,8 +86,9 @@ def add_scaled(dW, W, scale):
 
 @jit
 def masking_apply(X, U, level, out):
-    """out = X * (U >= level): zero a fraction ``level`` of entries (U uniform in [0, 1)).
-    ``level`` is compared in X's float type, as NumPy compares an array with a Python float."""
+    """out = X * (U >= level): zero a fraction ``level`` of entries.  X, U (uniform in [0, 1)),
+    out: (n, m). ``level`` is compared in X's float type, as NumPy compares an array with a
+    Python float."""
     n, m = X.shape
     threshold, zero = X.dtype.type(level), X.dtype.type(0.0)
     for i in range(n):
@@ -96,7 +98,7 @@ def masking_apply(X, U, level, out):
 
 @jit
 def gaussian_apply(X, N, level, out):
-    """out = X + level * N (N standard normal), in X's float type."""
+    """out = X + level * N, in X's float type.  X, N (standard normal), out: (n, m)."""
     n, m = X.shape
     scale = X.dtype.type(level)
     for i in range(n):
@@ -106,7 +108,8 @@ def gaussian_apply(X, N, level, out):
 
 @jit
 def salt_pepper_apply(X, U, level, low, high, out):
-    """out = high where U < level/2, low where level/2 <= U < level, else X (X's float type)."""
+    """out = high where U < level/2, low where level/2 <= U < level, else X, in X's float type.
+    X, U (uniform in [0, 1)), out: (n, m)."""
     n, m = X.shape
     t = X.dtype.type
     half, hit, pepper, salt = t(level / 2.0), t(level), t(low), t(high)
