@@ -1,10 +1,13 @@
 """Training and inference speed: npae (numba, numpy) side by side with PyTorch on the CPU,
 scikit-learn's MLPRegressor, and the matrix-product limit, in one run.
 
-    python benchmarks/bench_train.py [--quick] [--threads N]
+    python benchmarks/bench_train.py [--quick] [--threads N] [--rounds N] [--only W1 W3 ...]
 
 Synthetic uniform [0, 1] float32 data, fixed seeds, Adam lr 1e-3; for each framework
-the median samples/second over the timed epochs after one warm-up epoch. Peers that are
+the median samples/second over the timed epochs after one warm-up epoch. npae numba and
+PyTorch, whose ratio is the aim, run ``--rounds`` times alternately (a fresh model each
+time) and report the median round: on a shared machine whose speed drifts within a
+minute, one fit of each measured the drift as much as the frameworks. Peers that are
 not installed are skipped. Prints a markdown table and writes results/train.json.
 """
 
@@ -123,6 +126,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer epochs and samples (a smoke run)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every framework")
     parser.add_argument("--only", nargs="*", help="workload name prefixes, e.g. W1 W3")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating fits of npae numba and PyTorch")
     args = parser.parse_args()
     epochs = 3 if args.quick else 6
     try:
@@ -150,9 +154,15 @@ def main():
 
             torch.set_num_threads(args.threads)
             r["torch_limit"] = matmul_limit(w["sizes"], w["batch"], matmul=torch_matmul)
-        r["npae_numba"], model = npae_rate(w, X, "numba", epochs, args.threads)
+        rounds = {"npae_numba": [], "torch": []}
+        for _ in range(args.rounds):  # alternately, so that a drift of the machine hits both
+            rounds["npae_numba"].append(npae_rate(w, X, "numba", epochs, args.threads)[0])
+            if have_torch:
+                rounds["torch"].append(torch_rate(w, X, epochs, args.threads)[0])
+        r["rounds"] = rounds
+        r["npae_numba"] = statistics.median(rounds["npae_numba"])
+        r["torch"] = statistics.median(rounds["torch"]) if have_torch else None
         r["npae_numpy"], _ = npae_rate(w, X, "numpy", epochs, args.threads)
-        r["torch"] = torch_rate(w, X, epochs, args.threads)[0] if have_torch else None
         r["sklearn"] = sklearn_rate(w, X, epochs) if have_sklearn else None
         results["workloads"][name] = r
         ratio = lambda a, b: None if a is None or b is None else a / b  # noqa: E731
@@ -184,7 +194,8 @@ def main():
         results["first_fit_warm_s"] = first_fit_seconds(cache)
 
     print()
-    print(f"Training, samples/s (median of {epochs - 1} epochs after a warm-up; {args.threads} threads)")
+    print(f"Training, samples/s (median of {epochs - 1} epochs after a warm-up; npae numba and PyTorch: median of "
+          f"{args.rounds} alternating rounds; {args.threads} threads)")
     print(markdown_table(["workload", "npae numba", "npae numpy", "PyTorch", "sklearn MLP", "matmul limit",
                           "npae/PyTorch", "npae/sklearn", "npae/limit", "PyTorch/limit",
                           "matmul limit, PyTorch's BLAS", "its BLAS/NumPy's"], rows))
