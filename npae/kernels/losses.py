@@ -90,11 +90,11 @@ def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms, column_losses):
     return total / (n * m)
 
 
-@jit(reassociate=True)
+@jit
 def output_mse(Z, b, code, Y, dZ, db):
     """L = mean((f(z) - y)^2) with z = Z + b;  dL/dz = 2 (f(z) - y) f'(z) / size.  All (n, m).
-    The gradient in Z's float type (the reference's ``(2 / size) * D``); the float64 loss
-    sum may be reordered into vector lanes."""
+    The gradient in Z's float type (the reference's ``(2 / size) * D``). (Reassociating the
+    float64 loss sum measured no faster here: 129 us on 128 x 784 either way.)"""
     n, m = Z.shape
     scale = Z.dtype.type(2.0 / (n * m))
     total = 0.0
