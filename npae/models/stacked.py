@@ -125,8 +125,9 @@ class StackedAutoencoder(Autoencoder):
             weights = layer.network_
             net.param(f"encoder.{k}.W")[...] = weights.param("encoder.0.W")
             net.param(f"encoder.{k}.b")[...] = weights.param("encoder.0.b")
-            if decoder.tied_to is None:
-                net.param(f"{decoder.name}.W")[...] = weights.param("decoder.0.W")
+            if decoder.tied_to is None:  # a tied layer's decoder is its encoder transposed (as an RBM's)
+                net.param(f"{decoder.name}.W")[...] = (weights.param("decoder.0.W") if "decoder.0.W" in
+                                                       weights.param_names else weights.param("encoder.0.W").T)
             net.param(f"{decoder.name}.b")[...] = weights.param("decoder.0.b")
             if k < depth - 1:
                 codes = layer.transform(codes)  # once per layer, not per epoch
