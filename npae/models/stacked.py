@@ -11,7 +11,8 @@ options for the one-layer autoencoders, either one dict for every layer whose va
 may be lists with one entry per layer (``{"corruption": "masking", "noise": [0.1,
 0.2, 0.3]}``), a list of dicts, one per layer, or a template estimator (e.g.
 ``DenoisingAutoencoder(noise=0.2)``) whose regularisation and optimiser options every
-layer copies. After ``fit`` the model is a deep
+layer copies. Layers pretrained tied (``{"tied": True}``) may unroll into an untied deep
+model: each decoder then starts as its encoder transposed. After ``fit`` the model is a deep
 ``Autoencoder`` with its whole contract (transform, inverse_transform, score_samples,
 get_weights, save/load, gradcheck of the unrolled stack).
 """
