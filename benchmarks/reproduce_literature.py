@@ -25,9 +25,12 @@ the literature markers) is rebuilt from those files, so experiments may run as s
 processes side by side (``--only hs --threads 1`` beside ``--only vincent --threads 1``:
 on two cores that is faster than one after the other on two threads, because BLAS
 scales poorly from one thread to two at these shapes).
-Vincent's and Rifai's layers are pretrained with tied weights (decoder = encoder^T), as
-in both papers (``--untied`` for separate decoder weights); H&S's autoencoder is not tied
-(its fine-tuned decoder has weights of its own, as in the paper).
+Every layer is pretrained with tied weights (decoder = encoder^T), as in the three papers
+(H&S's RBMs are tied by construction; ``--untied`` for separate decoder weights); H&S's
+deep autoencoder is then unrolled untied, each decoder starting as its encoder transposed,
+and fine-tuned with decoder weights of its own, as in the paper.
+With no flags every experiment runs with its ``DEFAULTS``, the settings of the rows in
+RESULTS.md; a flag overrides it for every experiment run.
 --quick runs the same code on 5,000 / 1,000 / 2,000 images with 2 epochs.
 """
 
@@ -71,7 +74,7 @@ def hinton_salakhutdinov(data, epochs):
         if kind not in epochs["hs_models"]:
             continue
         params = dict(base, pretrain_epochs=pretrain, epochs=epochs["finetune"],
-                      layer_params={"learning_rate": 1e-3})
+                      layer_params={"learning_rate": 1e-3, "tied": epochs["tied"]})
         t0 = time.perf_counter()
         model = StackedAutoencoder(**params).fit(Xtr, validation_data=Xval)
         seconds = time.perf_counter() - t0
@@ -146,7 +149,8 @@ def vincent(data, epochs):
 
 def rifai(data, epochs):
     """One CAE per contractive weight in ``epochs["contractive"]``, each fine-tuned; the
-    table marks the one with the lowest validation error (Rifai et al. chose so too)."""
+    table marks the one with the lowest validation error (Rifai et al. chose so too). Then
+    the same 784-1000-10 network trained from random weights, to show what pretraining adds."""
     rows = []
     for lam in epochs["contractive"]:
         cae_params = dict(hidden=(1000,), activation="sigmoid", contractive=lam, epochs=epochs["pretrain"],
@@ -159,6 +163,8 @@ def rifai(data, epochs):
     if len(rows) > 1:
         best = min(rows, key=lambda r: r["validation"])
         best["model"] += " — chosen on validation"
+    params = dict(hidden=(1000,), activation="sigmoid", **finetune_params(epochs))
+    rows.append(fine_tuned("same network, random initialisation", None, params, data, time.perf_counter(), {}))
     return rows
 
 
@@ -171,6 +177,16 @@ EXPERIMENTS = {
 
 
 HS_MODELS = ("pretrained", "random", "pca")
+
+#: Each experiment's settings when no flag overrides them: those of the rows in RESULTS.md.
+FINETUNE_ON_PLATEAUS = {"patience": 8, "lr_decay_patience": 3, "lr_decay_factor": 0.2}
+DEFAULTS = {
+    "hs": {"pretrain": 20, "finetune": 200, "patience": 20, "lr_decay_patience": 8, "lr_decay_factor": 0.5,
+           "contractive": None},
+    "vincent": dict(FINETUNE_ON_PLATEAUS, pretrain=10, finetune=60, contractive=None),
+    "rifai": dict(FINETUNE_ON_PLATEAUS, pretrain=30, finetune=60, contractive=[0.0003, 0.001, 0.003, 0.01]),
+}
+QUICK = {"pretrain": 2, "finetune": 2}
 
 
 def kept_rows(key, rows, quick):
@@ -244,8 +260,8 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), default=sorted(EXPERIMENTS))
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
-    parser.add_argument("--pretrain-epochs", type=int, default=None, help="per layer (default 10)")
-    parser.add_argument("--finetune-epochs", type=int, default=None, help="at most (default 60)")
+    parser.add_argument("--pretrain-epochs", type=int, default=None, help="per layer (default: DEFAULTS)")
+    parser.add_argument("--finetune-epochs", type=int, default=None, help="at most (default: DEFAULTS)")
     parser.add_argument("--finetune-optimizer", choices=["adam", "sgd"], default="adam",
                         help="the classifiers' optimizer for fine-tuning")
     parser.add_argument("--finetune-momentum", type=float, default=0.9, help="with --finetune-optimizer sgd")
@@ -253,28 +269,28 @@ def main():
                         help="the rate for fine-tuning the classifiers (the H&S autoencoder: Adam at 1e-3)")
     parser.add_argument("--finetune-batch-size", type=int, default=128, help="the classifiers' batch size "
                         "for fine-tuning")
-    parser.add_argument("--patience", type=int, default=8, help="early stopping: epochs without a better "
-                        "validation number")
-    parser.add_argument("--lr-decay-patience", type=int, default=3, help="epochs without a better validation "
-                        "number before the rate is lowered")
-    parser.add_argument("--lr-decay-factor", type=float, default=0.2, help="what the rate is multiplied by")
-    parser.add_argument("--contractive", type=float, nargs="+", default=[0.001],
+    parser.add_argument("--patience", type=int, default=None, help="early stopping: epochs without a better "
+                        "validation number (default: DEFAULTS)")
+    parser.add_argument("--lr-decay-patience", type=int, default=None, help="epochs without a better validation "
+                        "number before the rate is lowered (default: DEFAULTS)")
+    parser.add_argument("--lr-decay-factor", type=float, default=None, help="what the rate is multiplied by "
+                        "(default: DEFAULTS)")
+    parser.add_argument("--contractive", type=float, nargs="+", default=None,
                         help="Rifai: the CAE's contractive weights to try (the papers' weights times about "
                         "1/784: npae's losses are means over pixels)")
     parser.add_argument("--hs-models", nargs="+", choices=HS_MODELS, default=list(HS_MODELS),
                         help="H&S: which models to run; the others' rows are kept from the last run")
-    parser.add_argument("--untied", action="store_true", help="Vincent, Rifai: pretrain with separate decoder "
+    parser.add_argument("--untied", action="store_true", help="pretrain the layers with separate decoder "
                         "weights (the papers tie them)")
     parser.add_argument("--threads", type=int, default=None, help="threads per model (default: all cores)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
     data = split(args.data_dir, args.quick)
-    epochs = {"pretrain": args.pretrain_epochs or (2 if args.quick else 10),
-              "finetune": args.finetune_epochs or (2 if args.quick else 60),
-              "finetune_lr": args.finetune_lr,
-              "finetune_batch_size": args.finetune_batch_size, "patience": args.patience, "threads": args.threads,
-              "lr_decay_patience": args.lr_decay_patience, "lr_decay_factor": args.lr_decay_factor,
-              "contractive": args.contractive, "finetune_optimizer": args.finetune_optimizer,
+    given = {"pretrain": args.pretrain_epochs, "finetune": args.finetune_epochs, "patience": args.patience,
+             "lr_decay_patience": args.lr_decay_patience, "lr_decay_factor": args.lr_decay_factor,
+             "contractive": args.contractive}
+    common = {"finetune_lr": args.finetune_lr, "finetune_batch_size": args.finetune_batch_size,
+              "threads": args.threads, "finetune_optimizer": args.finetune_optimizer,
               "finetune_momentum": args.finetune_momentum, "tied": not args.untied, "hs_models": args.hs_models}
     info = machine()
     command = "python benchmarks/reproduce_literature.py " + " ".join(sys.argv[1:])
@@ -283,6 +299,8 @@ def main():
             continue
         title, run, unit = EXPERIMENTS[key]
         print(f"== {title}", flush=True)
+        epochs = dict(DEFAULTS[key], **(QUICK if args.quick else {}),
+                      **{k: v for k, v in given.items() if v is not None}, **common)
         rows = run(data, epochs)
         for row in rows:
             row.update(command=command, date=time.strftime("%Y-%m-%d"), threads=args.threads or os.cpu_count(),
