@@ -115,7 +115,8 @@ def best_epoch(model):
 
 def finetune_params(epochs):
     return dict(epochs=epochs["finetune"], optimizer=epochs["finetune_optimizer"],
-                momentum=epochs["finetune_momentum"], learning_rate=epochs["finetune_lr"], batch_size=epochs["finetune_batch_size"],
+                momentum=epochs["finetune_momentum"], learning_rate=epochs["finetune_lr"],
+                batch_size=epochs["finetune_batch_size"],
                 early_stopping=True, patience=epochs["patience"], lr_decay_patience=epochs["lr_decay_patience"],
                 lr_decay_factor=epochs["lr_decay_factor"], n_threads=epochs["threads"], random_state=0, verbose=1)
 
