@@ -42,13 +42,15 @@ def test_tied_layers_unroll_into_an_untied_stack():
     recipe: RBMs are tied, the fine-tuned decoder is not): each mirrored decoder starts as
     its layer's encoder transposed, and reconstructs as the layer did."""
     X = np.random.default_rng(0).random((64, 20))
-    net = StackedAutoencoder(**{**STACK, "hidden": (12, 6), "epochs": 0, "layer_params": {"tied": True}}).fit(X)
+    net = StackedAutoencoder(**{**STACK, "hidden": (12, 6, 4), "epochs": 0, "layer_params": {"tied": True}}).fit(X)
     assert net.network_.specs[-1].tied_to is None and all(layer.tied for layer in net.layer_models_)
     for k, layer in enumerate(net.layer_models_):
         W = layer.network_.param("encoder.0.W")
-        np.testing.assert_array_equal(net.network_.param(f"decoder.{1 - k}.W"), W.T)
-    np.testing.assert_allclose(net.reconstruct(X[:5]), net.layer_models_[0].inverse_transform(
-        net.layer_models_[1].reconstruct(net.layer_models_[0].transform(X[:5]))), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(net.network_.param(f"decoder.{2 - k}.W"), W.T)
+    first, second, third = net.layer_models_
+    codes = second.transform(first.transform(X[:5]))
+    chained = first.inverse_transform(second.inverse_transform(third.reconstruct(codes)))
+    np.testing.assert_allclose(net.reconstruct(X[:5]), chained, rtol=1e-5, atol=1e-6)
 
 
 def test_fine_tuning_beats_the_unrolled_stack(stacked, digits_split):
