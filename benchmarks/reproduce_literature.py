@@ -184,7 +184,7 @@ HS_MODELS = ("pretrained", "random", "pca")
 #: Each experiment's settings when no flag overrides them: those of the rows in RESULTS.md.
 FINETUNE_ON_PLATEAUS = {"patience": 8, "lr_decay_patience": 3, "lr_decay_factor": 0.2}
 DEFAULTS = {
-    "hs": {"pretrain": 20, "finetune": 200, "patience": 20, "lr_decay_patience": 8, "lr_decay_factor": 0.5,
+    "hs": {"pretrain": 50, "finetune": 200, "patience": 20, "lr_decay_patience": 8, "lr_decay_factor": 0.5,
            "contractive": None},
     "vincent": dict(FINETUNE_ON_PLATEAUS, pretrain=10, finetune=60, contractive=None),
     "rifai": dict(FINETUNE_ON_PLATEAUS, pretrain=30, finetune=60, contractive=[0.0003, 0.001, 0.003, 0.01]),
