@@ -133,6 +133,12 @@ def fine_tuned(name, encoder, params, data, t0, extra):
     return row
 
 
+def random_start(hidden, data, epochs):
+    """The row of the same sigmoid network trained from random weights, as fine-tuning is."""
+    params = dict(hidden=hidden, activation="sigmoid", **finetune_params(epochs))
+    return fine_tuned("same network, random initialisation", None, params, data, time.perf_counter(), {})
+
+
 def vincent(data, epochs):
     Xtr = data[0]
     rows = []
@@ -145,8 +151,7 @@ def vincent(data, epochs):
         t0 = time.perf_counter()
         stack = StackedAutoencoder(**stack_params).fit(Xtr)
         rows.append(fine_tuned(name, stack, finetune, data, t0, {"stack": stack_params}))
-    params = dict(hidden=(1000, 1000, 1000), activation="sigmoid", **finetune)
-    rows.append(fine_tuned("same network, random initialisation", None, params, data, time.perf_counter(), {}))
+    rows.append(random_start((1000, 1000, 1000), data, epochs))
     return rows
 
 
@@ -166,8 +171,7 @@ def rifai(data, epochs):
     if len(rows) > 1:
         best = min(rows, key=lambda r: r["validation"])
         best["model"] += " — chosen on validation"
-    params = dict(hidden=(1000,), activation="sigmoid", **finetune_params(epochs))
-    rows.append(fine_tuned("same network, random initialisation", None, params, data, time.perf_counter(), {}))
+    rows.append(random_start((1000,), data, epochs))
     return rows
 
 
@@ -312,7 +316,7 @@ def main():
         if key == "hs" and set(args.hs_models) != set(HS_MODELS):
             rows = kept_rows(key, rows, args.quick)
         if not args.no_write:
-            write_json(f"literature-{key}", {"machine": info, "quick": args.quick, "epochs": epochs,
+            write_json(f"literature-{key}", {"machine": info, "quick": args.quick,
                                              "threads": args.threads or os.cpu_count(), "command": command,
                                              "date": time.strftime("%Y-%m-%d"), "rows": rows})
             write_results(NOTE)
