@@ -15,8 +15,9 @@ one optimizer step on the rows ``indices`` of the training data, and
 * with early stopping the best epoch's weights are restored at the end;
 * with ``lr_decay=(patience, factor)``, the optimizer's learning rate is multiplied
   by ``factor`` after every ``patience`` epochs in a row without a better monitored
-  loss (PyTorch's ``ReduceLROnPlateau``, Keras' callback of that name), and
-  ``history["learning_rate"]`` records each epoch's rate.
+  loss (PyTorch's ``ReduceLROnPlateau``, Keras' callback of that name); with
+  ``lr_milestones=(epochs, factor)``, after each of those epochs (PyTorch's
+  ``MultiStepLR``); ``history["learning_rate"]`` records each epoch's rate.
 """
 
 import sys
@@ -51,6 +52,21 @@ def lr_decay(estimator):
     if estimator.lr_decay_patience is None:
         return None
     return int(estimator.lr_decay_patience), float(estimator.lr_decay_factor)
+
+
+def lr_milestones(estimator):
+    """``(epochs, factor)`` from an estimator's ``lr_decay_epochs`` and ``lr_decay_factor``,
+    or None when the rate is not lowered at fixed epochs."""
+    if estimator.lr_decay_epochs is None:
+        return None
+    return frozenset(int(e) for e in estimator.lr_decay_epochs), float(estimator.lr_decay_factor)
+
+
+def decay_epochs(learning_rates):
+    """The epochs after which a recorded schedule lowered the rate: ``lr_decay_epochs`` that
+    replay ``history_["learning_rate"]`` (e.g. to refit on all the data for as many epochs
+    as validation chose, with the rate lowered where it was lowered then)."""
+    return tuple(i for i in range(1, len(learning_rates)) if learning_rates[i] < learning_rates[i - 1])
 
 
 def minibatch_indices(n_samples, batch_size, rng, shuffle=True):
@@ -91,7 +107,7 @@ def _progress_bar(epoch, epochs, batch, n_batches, width=30):
 def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
                early_stopping=False, patience=5, tol=0.0, on_divergence="raise",
                checkpoint=None, verbose=0, log=None, first_epoch=1, optimizer=None, lr_decay=None,
-               monitor="val_loss"):
+               lr_milestones=None, monitor="val_loss"):
     """Train for ``epochs`` epochs; returns ``{"stopped_early", "best_epoch", "diverged"}``.
 
     ``theta``: the flat parameter vector, snapshot and restored in place.
@@ -101,7 +117,9 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     ``monitor``: which of them early stopping, the checkpoint and ``lr_decay`` watch (lower
     is better; the training loss when there is no validation).
     ``checkpoint()``: called after each epoch that improves the monitored loss.
-    ``optimizer``: what ``lr_decay = (patience, factor)`` lowers the ``learning_rate`` of."""
+    ``optimizer``: what ``lr_decay = (patience, factor)`` and ``lr_milestones = (epochs,
+    factor)`` lower the ``learning_rate`` of (epochs count from 1 over every call, as
+    ``first_epoch`` does)."""
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
     bar = verbose >= 2 and sys.stderr.isatty()
     last_good = theta.copy()
@@ -143,7 +161,7 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
             scores = validate() if validate is not None else None
             record.update(scores if isinstance(scores, dict) else {"val_loss": scores})
             record["seconds"] = time.perf_counter() - t0
-            if lr_decay is not None:
+            if lr_decay is not None or lr_milestones is not None:
                 record["learning_rate"] = optimizer.learning_rate
             if not np.all(np.isfinite(theta)):
                 theta[:] = last_good
@@ -156,6 +174,10 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
             last_good[:] = theta
             if verbose:
                 log(_format_epoch(epoch, first_epoch + epochs - 1, record, n, time.perf_counter() - start))
+            if lr_milestones is not None and epoch in lr_milestones[0]:
+                optimizer.learning_rate *= lr_milestones[1]
+                if verbose:
+                    log(f"after epoch {epoch}: learning rate lowered to {optimizer.learning_rate:.3g}")
             monitored = record[monitor] if record.get(monitor) is not None else record["loss"]
             if monitored < best - tol:
                 best, best_epoch, bad_epochs, plateau = monitored, epoch, 0, 0

@@ -137,6 +137,16 @@ def check_training_options(estimator):
     check_number("patience", e.patience, low=1, integer=True)
     if e.lr_decay_patience is not None:
         check_number("lr_decay_patience", e.lr_decay_patience, low=1, integer=True)
+    if e.lr_decay_epochs is not None:
+        epochs = e.lr_decay_epochs
+        if (isinstance(epochs, (str, bytes)) or not hasattr(epochs, "__len__")
+                or any(isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1 for k in epochs)
+                or list(epochs) != sorted(set(epochs))):
+            raise ParameterError(f"lr_decay_epochs must be None or increasing positive epoch numbers, "
+                                 f"e.g. (30, 60); got {epochs!r}")
+        if e.lr_decay_patience is not None:
+            raise ParameterError("give lr_decay_patience (lower the rate on plateaus) or lr_decay_epochs "
+                                 "(lower it after those epochs), not both")
     check_number("lr_decay_factor", e.lr_decay_factor, low=0.0, high=1.0, low_open=True, high_open=True)
     check_number("validation_fraction", e.validation_fraction, low=0.0, high=1.0, high_open=True)
     check_option("on_divergence", e.on_divergence, {"raise", "warn"})

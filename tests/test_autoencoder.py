@@ -193,6 +193,61 @@ def test_lr_decay_changes_the_steps_taken(backend):
         small(lr_decay_patience=0).fit(X)
 
 
+def test_lr_milestones_lower_the_rate_after_those_epochs_counted_over_calls():
+    """PyTorch's MultiStepLR: the rate is multiplied by the factor after each listed epoch,
+    whatever the monitored loss does; epochs count on from ``first_epoch``."""
+    from npae.optim import Adam
+    from npae.training import run_epochs
+
+    opt, history = Adam(1, np.float64, 1.0), {}
+    common = dict(theta=np.zeros(1), step=lambda rows: (1.0, {}), train_indices=np.arange(4), batch_size=4,
+                  rng=np.random.default_rng(0), history=history, optimizer=opt, lr_milestones=((2, 4), 0.5))
+    run_epochs(epochs=3, **common)
+    run_epochs(epochs=2, first_epoch=4, **common)
+    assert history["learning_rate"] == [1.0, 1.0, 0.5, 0.5, 0.25]
+
+
+@pytest.mark.parametrize("model", ["autoencoder", "classifier"])
+def test_lr_decay_epochs_replay_a_plateau_schedule_exactly(model):
+    """A run whose rate fell on validation plateaus, replayed with ``lr_decay_epochs`` taken
+    from its recorded rates (what a refit on all the data does), takes the same steps."""
+    from npae import Classifier
+    from npae.training import decay_epochs
+
+    rng = np.random.default_rng(0)
+    X, X_val = rng.random((64, 5)), rng.random((32, 5))
+    y, y_val = (X[:, 0] > 0.5).astype(int), (X_val[:, 0] > 0.5).astype(int)
+    if model == "autoencoder":
+        def make(**kw):
+            return small(hidden=(3,), epochs=12, learning_rate=1.0, dtype="float64", backend="numpy", **kw)
+        data, val = (X,), X_val
+    else:
+        def make(**kw):
+            return Classifier(hidden=(4,), epochs=12, learning_rate=0.3, dtype="float64", backend="numpy",
+                              random_state=0, **kw)
+        data, val = (X, y), (X_val, y_val)
+    plateaus = make(lr_decay_patience=1, lr_decay_factor=0.5).fit(*data, validation_data=val)
+    rates = plateaus.history_["learning_rate"]
+    milestones = decay_epochs(rates)
+    assert len(milestones) >= 2 and rates[-1] < rates[0]  # the schedule did lower the rate, more than once
+    replayed = make(lr_decay_epochs=milestones, lr_decay_factor=0.5).fit(*data, validation_data=val)
+    assert replayed.history_["learning_rate"] == rates
+    assert replayed.history_["val_loss"] == pytest.approx(plateaus.history_["val_loss"], rel=1e-12)
+    constant = make().fit(*data, validation_data=val)
+    assert constant.history_["val_loss"][-1] != pytest.approx(plateaus.history_["val_loss"][-1], rel=1e-6)
+
+
+@pytest.mark.parametrize("bad", ["30", (3, 2), (2, 2), (0,), (1.5,), 3, (True,)])
+def test_lr_decay_epochs_rejects_what_is_not_increasing_epoch_numbers(bad):
+    with pytest.raises(ValueError, match="lr_decay_epochs"):
+        small(lr_decay_epochs=bad).fit(np.random.default_rng(0).random((16, 3)))
+
+
+def test_lr_decay_epochs_and_patience_are_exclusive():
+    with pytest.raises(ValueError, match="not both"):
+        small(lr_decay_epochs=(2,), lr_decay_patience=2).fit(np.random.default_rng(0).random((16, 3)))
+
+
 def test_validation_fraction_holds_out_rows(rng):
     ae = small(hidden=(2,), validation_fraction=0.2).fit(rng.random((50, 3)))
     assert len(ae.history_["val_loss"]) == 3

@@ -25,7 +25,7 @@ from ..optim import make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
 from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
 from ..penalties import weight_decay as weight_decay_penalty
-from ..training import gather_rows, lr_decay, run_epochs, split_validation
+from ..training import gather_rows, lr_decay, lr_milestones, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
                           check_training_options, data_range, feature_names)
 from .base import BaseEstimator, available_if
@@ -125,7 +125,8 @@ class Autoencoder(LatentMixin, BaseEstimator):
                  contractive=0.0, contractive_mode="analytic", contractive_noise=0.1,
                  sparsity=0.0, sparsity_target=0.05, sparsity_mode="kl", weight_decay=0.0, optimizer="adam", learning_rate=1e-3, momentum=0.9,
                  nesterov=False, batch_size=128, epochs=20, early_stopping=False, patience=5,
-                 lr_decay_patience=None, lr_decay_factor=0.1, validation_fraction=0.0, on_divergence="raise", random_state=None,
+                 lr_decay_patience=None, lr_decay_factor=0.1, lr_decay_epochs=None, validation_fraction=0.0,
+                 on_divergence="raise", random_state=None,
                  contamination=None, dtype="float32", backend="auto", n_threads=None, verbose=0):
         self.hidden = hidden
         self.activation = activation
@@ -152,6 +153,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
         self.patience = patience
         self.lr_decay_patience = lr_decay_patience
         self.lr_decay_factor = lr_decay_factor
+        self.lr_decay_epochs = lr_decay_epochs
         self.validation_fraction = validation_fraction
         self.on_divergence = on_divergence
         self.random_state = random_state
@@ -372,6 +374,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
                                     history=self.history_, validate=validate,
                                     early_stopping=early_stopping, patience=self.patience,
                                     optimizer=optimizer, lr_decay=lr_decay(self),
+                                    lr_milestones=lr_milestones(self),
                                     on_divergence=self.on_divergence, checkpoint=save,
                                     verbose=self.verbose, first_epoch=self.n_iter_ + 1)
         except BaseException:

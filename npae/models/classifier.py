@@ -25,7 +25,7 @@ from ..losses import output_delta, softmax, softmax_cross_entropy
 from ..network import LayerSpec, Network, count_params
 from ..optim import make_optimizer
 from ..penalties import weight_decay as weight_decay_penalty
-from ..training import lr_decay, run_epochs, split_validation
+from ..training import lr_decay, lr_milestones, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_option, check_random_state,
                           check_training_options, feature_names)
 from .autoencoder import PREDICT_CHUNK, GradcheckProblem, Objective
@@ -91,7 +91,7 @@ class Classifier(BaseEstimator):
     def __init__(self, hidden=(), encoder=None, freeze_encoder=False, activation="relu",
                  weight_decay=0.0, optimizer="adam", learning_rate=1e-2, momentum=0.9, nesterov=False,
                  batch_size=128, epochs=100, early_stopping=False, patience=5, lr_decay_patience=None,
-                 lr_decay_factor=0.1, validation_fraction=0.0,
+                 lr_decay_factor=0.1, lr_decay_epochs=None, validation_fraction=0.0,
                  on_divergence="raise", random_state=None, dtype="float32", backend="auto", n_threads=None,
                  verbose=0):
         self.hidden = hidden
@@ -109,6 +109,7 @@ class Classifier(BaseEstimator):
         self.patience = patience
         self.lr_decay_patience = lr_decay_patience
         self.lr_decay_factor = lr_decay_factor
+        self.lr_decay_epochs = lr_decay_epochs
         self.validation_fraction = validation_fraction
         self.on_divergence = on_divergence
         self.random_state = random_state
@@ -224,7 +225,8 @@ class Classifier(BaseEstimator):
                        epochs=self.epochs, rng=rng, history=self.history_,
                        validate=validate if X_val is not None else None, early_stopping=self.early_stopping,
                        patience=self.patience, on_divergence=self.on_divergence, verbose=self.verbose,
-                       optimizer=optimizer, lr_decay=lr_decay(self), monitor="val_error")
+                       optimizer=optimizer, lr_decay=lr_decay(self), lr_milestones=lr_milestones(self),
+                       monitor="val_error")
         self.n_iter_ = len(self.history_.get("loss", []))
         return self
 
