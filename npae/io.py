@@ -51,7 +51,7 @@ def _jsonable(value, name):
         return value
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 1):
         return [_jsonable(v, name) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v, name) for k, v in value.items()}

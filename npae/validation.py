@@ -139,11 +139,11 @@ def check_training_options(estimator):
         check_number("lr_decay_patience", e.lr_decay_patience, low=1, integer=True)
     if e.lr_decay_epochs is not None:
         epochs = e.lr_decay_epochs
-        if (isinstance(epochs, (str, bytes)) or not hasattr(epochs, "__len__")
+        if (not isinstance(epochs, (list, tuple, np.ndarray)) or np.ndim(epochs) != 1
                 or any(isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1 for k in epochs)
                 or list(epochs) != sorted(set(epochs))):
-            raise ParameterError(f"lr_decay_epochs must be None or increasing positive epoch numbers, "
-                                 f"e.g. (30, 60); got {epochs!r}")
+            raise ParameterError(f"lr_decay_epochs must be None or a list or tuple of increasing positive "
+                                 f"epoch numbers, e.g. (30, 60); got {epochs!r}")
         if e.lr_decay_patience is not None:
             raise ParameterError("give lr_decay_patience (lower the rate on plateaus) or lr_decay_epochs "
                                  "(lower it after those epochs), not both")

@@ -237,7 +237,25 @@ def test_lr_decay_epochs_replay_a_plateau_schedule_exactly(model):
     assert constant.history_["val_loss"][-1] != pytest.approx(plateaus.history_["val_loss"][-1], rel=1e-6)
 
 
-@pytest.mark.parametrize("bad", ["30", (3, 2), (2, 2), (0,), (1.5,), 3, (True,)])
+def test_lr_decay_epochs_hold_over_partial_fit_and_a_saved_file(tmp_path):
+    """Milestones count epochs over partial_fit calls, and a loaded model (whose optimizer
+    starts afresh) resumes at the rate the milestones already passed give."""
+    from npae import load
+
+    X = np.random.default_rng(0).random((32, 4))
+    ae = small(hidden=(3,), epochs=2, learning_rate=0.1, lr_decay_epochs=np.array([1, 2, 4]),
+               lr_decay_factor=0.5).fit(X)
+    ae.partial_fit(X)
+    assert ae.history_["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])
+    ae.save(tmp_path / "ae.npz")
+    loaded = load(tmp_path / "ae.npz")
+    assert loaded.lr_decay_epochs == (1, 2, 4)
+    loaded.partial_fit(X)
+    loaded.partial_fit(X)
+    assert loaded.history_["learning_rate"] == pytest.approx([0.1, 0.05, 0.025, 0.025, 0.0125])
+
+
+@pytest.mark.parametrize("bad", ["30", (3, 2), (2, 2), (0,), (1.5,), 3, (True,), {1: 2}, {3}, np.array(3)])
 def test_lr_decay_epochs_rejects_what_is_not_increasing_epoch_numbers(bad):
     with pytest.raises(ValueError, match="lr_decay_epochs"):
         small(lr_decay_epochs=bad).fit(np.random.default_rng(0).random((16, 3)))

@@ -338,8 +338,11 @@ class Autoencoder(LatentMixin, BaseEstimator):
 
     def _train(self, X, train_idx, X_val, epochs, checkpoint=None, early_stopping=False):
         net = self.network_
-        if self._optimizer is None:
-            self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, self.learning_rate,
+        if self._optimizer is None:  # at the rate the milestones passed so far give (MultiStepLR's closed form)
+            milestones = lr_milestones(self)
+            rate = self.learning_rate * (1.0 if milestones is None else
+                                         milestones[1] ** sum(e <= self.n_iter_ for e in milestones[0]))
+            self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, rate,
                                              momentum=self.momentum, nesterov=self.nesterov)
         optimizer, objective, rng = self._optimizer, self._objective(), self._rng
         corruption, noise, data_range = self.corruption, self.noise, self.data_range_
