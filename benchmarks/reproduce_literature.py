@@ -4,7 +4,7 @@
         [--pretrain-epochs N] [--finetune-epochs N] [--finetune-optimizer adam|sgd]
         [--finetune-momentum M] [--finetune-lr LR] [--finetune-batch-size B] [--patience N]
         [--lr-decay-patience N] [--lr-decay-factor F] [--contractive LAM ...] [--untied]
-        [--hs-models pretrained random pca] [--threads N]
+        [--hs-models pretrained random pca] [--refit | --refit-only] [--threads N]
 
 1. Hinton & Salakhutdinov 2006: deep autoencoder 784-1000-500-250-30 (linear code);
    average squared reconstruction error per test image, summed over the 784 pixels.
@@ -29,6 +29,10 @@ Every layer is pretrained with tied weights (decoder = encoder^T), as in the thr
 (H&S's RBMs are tied by construction; ``--untied`` for separate decoder weights); H&S's
 deep autoencoder is then unrolled untied, each decoder starting as its encoder transposed,
 and fine-tuned with decoder weights of its own, as in the paper.
+``--refit`` then trains each experiment's chosen model (``CHOSEN``) again, pretraining included,
+on all 60,000 training images (as the papers trained) for the epochs validation kept, with the
+rate lowered after the epochs where it was lowered then (``lr_decay_epochs`` replaying the
+recorded schedule); ``--refit-only`` refits the chosen row of the last results file.
 With no flags every experiment runs with its ``DEFAULTS``, the settings of the rows in
 RESULTS.md; a flag overrides it for every experiment run.
 --quick runs the same code on 5,000 / 1,000 / 2,000 images with 2 epochs.
@@ -47,6 +51,7 @@ from common import HERE, machine, markdown_table, write_atomic, write_json
 
 from npae import PCA, Classifier, ContractiveAutoencoder, StackedAutoencoder
 from npae.datasets import load_mnist
+from npae.training import decay_epochs
 
 
 def split(data_dir, quick):
@@ -80,7 +85,8 @@ def hinton_salakhutdinov(data, epochs):
         seconds = time.perf_counter() - t0
         rows.append(dict(model=name, validation=squared_error_per_image(model, Xval),
                          test=squared_error_per_image(model, Xte), seconds=seconds, params=params,
-                         epochs_run=model.n_iter_, best_epoch=best_epoch(model)))
+                         epochs_run=model.n_iter_, best_epoch=best_epoch(model),
+                         decay_epochs=decay_epochs(model.history_.get("learning_rate", []))))
         print(rows[-1], flush=True)
     if "pca" not in epochs["hs_models"]:
         return rows
@@ -128,7 +134,8 @@ def fine_tuned(name, encoder, params, data, t0, extra):
     clf = Classifier(encoder=encoder, **params).fit(Xtr, ytr, validation_data=(Xval, yval))
     row = dict(model=name, validation=test_error(clf, Xval, yval), test=test_error(clf, Xte, yte), n_test=len(Xte),
                seconds=time.perf_counter() - t0, params=dict(extra, finetune=params),
-               epochs_run=clf.n_iter_, best_epoch=best_epoch(clf))
+               epochs_run=clf.n_iter_, best_epoch=best_epoch(clf),
+               decay_epochs=decay_epochs(clf.history_.get("learning_rate", [])))
     print(row, flush=True)
     return row
 
@@ -168,11 +175,62 @@ def rifai(data, epochs):
         cae = ContractiveAutoencoder(**cae_params).fit(data[0])
         rows.append(fine_tuned(f"CAE-1 (1000 sigmoid units, contractive {lam:g}), fine-tuned", cae,
                                finetune_params(epochs), data, t0, {"cae": cae_params}))
-    if len(rows) > 1:
-        best = min(rows, key=lambda r: r["validation"])
-        best["model"] += " — chosen on validation"
+    min(rows, key=lambda r: r["validation"])["model"] += " — chosen on validation"
     rows.append(random_start((1000,), data, epochs))
     return rows
+
+
+#: Each experiment's model that is refit on all the training images (a substring of its row's name).
+CHOSEN = {"hs": "deep autoencoder, layer-wise pretrained", "vincent": "SDAE-3", "rifai": "chosen on validation"}
+REFIT_TAG = " — refit on all training images"
+
+
+def chosen_row(key, rows):
+    for row in rows:
+        if CHOSEN[key] in row["model"] and REFIT_TAG not in row["model"]:
+            return row
+    raise SystemExit(f"no {CHOSEN[key]!r} row in the {key} results to refit; run the experiment first")
+
+
+def refit_params(params, row, threads):
+    """The chosen run's settings for a refit: as many epochs as validation kept, with the rate
+    lowered after the epochs where the chosen run lowered it, and no validation data. An epoch
+    is a pass over all the images, so the refit takes 20% more steps than the chosen run."""
+    if row.get("decay_epochs") is None or not row.get("best_epoch"):
+        raise SystemExit(f"the row {row['model']!r} does not record its rate schedule (decay_epochs) "
+                         "or its best epoch; rerun its experiment")
+    best = row["best_epoch"]
+    return dict(params, epochs=best, early_stopping=False, lr_decay_patience=None, verbose=1,
+                n_threads=threads, lr_decay_epochs=tuple(e for e in row["decay_epochs"] if e < best))
+
+
+def refit(key, row, data, threads):
+    """The chosen model trained again, pretraining included, on the training and validation images
+    together (all 60,000 training images, as Hinton & Salakhutdinov trained) with the epochs and
+    rates validation chose; its validation column is empty (those images are now training data)."""
+    Xtr, ytr, Xval, yval, Xte, yte = data
+    X_all, y_all = np.concatenate([Xtr, Xval]), np.concatenate([ytr, yval])
+    t0 = time.perf_counter()
+    if key == "hs":
+        params = refit_params(row["params"], row, threads)
+        model = StackedAutoencoder(**params).fit(X_all)
+        test = squared_error_per_image(model, Xte)
+    else:
+        params = refit_params(row["params"]["finetune"], row, threads)
+        encoder = None
+        for name, estimator in (("stack", StackedAutoencoder), ("cae", ContractiveAutoencoder)):
+            if name in row["params"]:
+                encoder = estimator(**dict(row["params"][name], n_threads=threads)).fit(X_all)
+        model = Classifier(encoder=encoder, **params).fit(X_all, y_all)
+        test = test_error(model, Xte, yte)
+    name = row["model"].replace(" — chosen on validation", "")
+    settings = dict(params, refit_of=row["model"]) if key == "hs" else dict(row["params"], finetune=params,
+                                                                             refit_of=row["model"])
+    refitted = dict(model=f"{name}{REFIT_TAG} ({len(X_all):,})", validation=None, test=test, n_test=len(Xte),
+                    seconds=time.perf_counter() - t0, params=settings,
+                    epochs_run=model.n_iter_, best_epoch=model.n_iter_, decay_epochs=list(params["lr_decay_epochs"]))
+    print(refitted, flush=True)
+    return refitted
 
 
 EXPERIMENTS = {
@@ -238,7 +296,8 @@ def write_results(info_note):
                  f"numba {info['numba']}." + (" QUICK MODE." if run["quick"] else ""), "",
                  markdown_table(["model", f"validation {unit}", f"test {unit}"] + ["test 95% interval"] * interval
                                 + ["epochs (best)", "wall time"],
-                                [[r["model"], f"{r['validation']:.3f}", f"{r['test']:.3f}"]
+                                [[r["model"], "—" if r["validation"] is None else f"{r['validation']:.3f}",
+                                  f"{r['test']:.3f}"]
                                  + ["%.2f-%.2f" % error_interval(r["test"], r.get("n_test", n_test))] * interval
                                  + [f"{r.get('epochs_run', '?')} ({r.get('best_epoch', '?')})",
                                     f"{r['seconds'] / 60:.1f} min"] for r in run["rows"]]), ""]
@@ -260,7 +319,10 @@ NOTE = ("Adam (betas 0.9, 0.999), seeds 0; train on the first 50,000 training im
         "instead; their weights are still those of the lowest validation error). \"test 95% interval\": the "
         "Wilson interval of a test error measured on the test images (10,000; 2,000 in quick mode): at 1.3% on "
         "10,000 it reaches about 0.2 points either way (1.10-1.54); the papers' numbers carry the same "
-        "uncertainty (1.28% on 10,000 images: 1.08-1.52).")
+        "uncertainty (1.28% on 10,000 images: 1.08-1.52). A row \"refit on all training images\" is the "
+        "chosen model trained again, pretraining included, on the 50,000 and the 10,000 validation images "
+        "together (`--refit`), for as many epochs as validation kept and with the rate lowered after the same "
+        "epochs; with no held-out data its validation column is empty, and it keeps its last epoch.")
 
 
 def main():
@@ -291,6 +353,12 @@ def main():
     parser.add_argument("--untied", action="store_true", help="pretrain the layers with separate decoder "
                         "weights (the papers tie them)")
     parser.add_argument("--threads", type=int, default=None, help="threads per model (default: all cores)")
+    refit_mode = parser.add_mutually_exclusive_group()
+    refit_mode.add_argument("--refit", action="store_true", help="then train each experiment's chosen model "
+                            "again on all the training images (60,000; 6,000 with --quick), for the epochs and "
+                            "with the rates validation chose")
+    refit_mode.add_argument("--refit-only", action="store_true", help="only that refit, of the chosen row of "
+                            "the last run's results; its other rows are kept")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
     data = split(args.data_dir, args.quick)
@@ -309,17 +377,31 @@ def main():
         print(f"== {title}", flush=True)
         epochs = {**DEFAULTS[key], **(QUICK if args.quick else {}),
                   **{k: v for k, v in given.items() if v is not None}, **common}
-        rows = run(data, epochs)
-        for row in rows:
-            row.update(command=command, date=time.strftime("%Y-%m-%d"), threads=args.threads or os.cpu_count(),
-                       load=info.get("load"), settings=epochs)
-        if key == "hs" and set(args.hs_models) != set(HS_MODELS):
-            rows = kept_rows(key, rows, args.quick)
-        if not args.no_write:
-            write_json(f"literature-{key}", {"machine": info, "quick": args.quick,
-                                             "threads": args.threads or os.cpu_count(), "command": command,
-                                             "date": time.strftime("%Y-%m-%d"), "rows": rows})
-            write_results(NOTE)
+        stamp = dict(command=command, date=time.strftime("%Y-%m-%d"), threads=args.threads or os.cpu_count(),
+                     load=info.get("load"))
+
+        def written(rows):
+            if not args.no_write:
+                write_json(f"literature-{key}", {"machine": info, "quick": args.quick,
+                                                 "threads": args.threads or os.cpu_count(), "command": command,
+                                                 "date": time.strftime("%Y-%m-%d"), "rows": rows})
+                write_results(NOTE)
+            return rows
+
+        if args.refit_only:
+            rows = kept_rows(key, [], args.quick)
+        else:
+            rows = run(data, epochs)
+            for row in rows:
+                row.update(stamp, settings=epochs)
+            if key == "hs" and set(args.hs_models) != set(HS_MODELS):
+                rows = kept_rows(key, rows, args.quick)
+            rows = written(rows)  # before the refit, which may fail or be interrupted
+        if args.refit or args.refit_only:
+            chosen = chosen_row(key, rows)
+            refitted = refit(key, chosen, data, args.threads)
+            refitted.update(stamp, settings=chosen.get("settings"))
+            written([r for r in rows if r["model"] != refitted["model"]] + [refitted])
     print(f"done; tables in {os.path.join(HERE, 'RESULTS.md')}")
 
 
