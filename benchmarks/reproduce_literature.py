@@ -30,7 +30,8 @@ Every layer is pretrained with tied weights (decoder = encoder^T), as in the thr
 deep autoencoder is then unrolled untied, each decoder starting as its encoder transposed,
 and fine-tuned with decoder weights of its own, as in the paper.
 ``--refit`` then trains each experiment's chosen model (``CHOSEN``) again, pretraining included,
-on all 60,000 training images (as the papers trained) for the epochs validation kept, with the
+on all the training images (60,000, as Hinton & Salakhutdinov trained; 6,000 with --quick) for
+the epochs validation kept, with the
 rate lowered after the epochs where it was lowered then (``lr_decay_epochs`` replaying the
 recorded schedule); ``--refit-only`` refits the chosen row of the last results file.
 With no flags every experiment runs with its ``DEFAULTS``, the settings of the rows in
