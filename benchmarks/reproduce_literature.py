@@ -31,9 +31,9 @@ deep autoencoder is then unrolled untied, each decoder starting as its encoder t
 and fine-tuned with decoder weights of its own, as in the paper.
 ``--refit`` then trains each experiment's chosen model (``CHOSEN``) again, pretraining included,
 on all the training images (60,000, as Hinton & Salakhutdinov trained; 6,000 with --quick) for
-the epochs validation kept, with the
-rate lowered after the epochs where it was lowered then (``lr_decay_epochs`` replaying the
-recorded schedule); ``--refit-only`` refits the chosen row of the last results file.
+the epochs validation kept, with the rate lowered after the epochs where it was lowered then
+(``lr_decay_epochs`` replaying the recorded schedule); ``--refit-only`` refits the chosen row
+of the last results file.
 With no flags every experiment runs with its ``DEFAULTS``, the settings of the rows in
 RESULTS.md; a flag overrides it for every experiment run.
 --quick runs the same code on 5,000 / 1,000 / 2,000 images with 2 epochs.
