@@ -62,6 +62,16 @@ def lr_milestones(estimator):
     return frozenset(int(e) for e in estimator.lr_decay_epochs), float(estimator.lr_decay_factor)
 
 
+def starting_rate(estimator, epochs_done):
+    """The rate an optimizer built after ``epochs_done`` epochs (on resuming after ``load``, a
+    divergence or an interrupt) starts at: ``learning_rate`` times ``lr_decay_factor`` once
+    per ``lr_decay_epochs`` milestone passed (MultiStepLR's closed form). A plateau schedule's
+    count is not kept, so it starts again from ``learning_rate``."""
+    milestones = lr_milestones(estimator)
+    passed = 0 if milestones is None else sum(e <= epochs_done for e in milestones[0])
+    return estimator.learning_rate * (milestones[1] ** passed if passed else 1.0)
+
+
 def decay_epochs(learning_rates):
     """The epochs after which a recorded schedule lowered the rate: ``lr_decay_epochs`` that
     replay ``history_["learning_rate"]`` (e.g. to refit on all the data for as many epochs

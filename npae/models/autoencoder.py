@@ -25,7 +25,7 @@ from ..optim import make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
 from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
 from ..penalties import weight_decay as weight_decay_penalty
-from ..training import gather_rows, lr_decay, lr_milestones, run_epochs, split_validation
+from ..training import gather_rows, lr_decay, lr_milestones, run_epochs, split_validation, starting_rate
 from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
                           check_training_options, data_range, feature_names)
 from .base import BaseEstimator, available_if
@@ -338,11 +338,8 @@ class Autoencoder(LatentMixin, BaseEstimator):
 
     def _train(self, X, train_idx, X_val, epochs, checkpoint=None, early_stopping=False):
         net = self.network_
-        if self._optimizer is None:  # at the rate the milestones passed so far give (MultiStepLR's closed form)
-            milestones = lr_milestones(self)
-            rate = self.learning_rate * (1.0 if milestones is None else
-                                         milestones[1] ** sum(e <= self.n_iter_ for e in milestones[0]))
-            self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, rate,
+        if self._optimizer is None:
+            self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, starting_rate(self, self.n_iter_),
                                              momentum=self.momentum, nesterov=self.nesterov)
         optimizer, objective, rng = self._optimizer, self._objective(), self._rng
         corruption, noise, data_range = self.corruption, self.noise, self.data_range_
