@@ -86,8 +86,7 @@ def hinton_salakhutdinov(data, epochs):
         seconds = time.perf_counter() - t0
         rows.append(dict(model=name, validation=squared_error_per_image(model, Xval),
                          test=squared_error_per_image(model, Xte), seconds=seconds, params=params,
-                         epochs_run=model.n_iter_, best_epoch=best_epoch(model),
-                         decay_epochs=decay_epochs(model.history_.get("learning_rate", []))))
+                         **schedule_run(model)))
         print(rows[-1], flush=True)
     if "pca" not in epochs["hs_models"]:
         return rows
@@ -122,6 +121,13 @@ def best_epoch(model):
     return int(np.argmin(history["val_error"] if "val_error" in history else history["val_loss"])) + 1
 
 
+def schedule_run(model):
+    """What a row records of a validated fine-tuning, and what ``refit`` replays: epochs run,
+    the epoch whose weights were kept, and the epochs after which the rate was lowered."""
+    return dict(epochs_run=model.n_iter_, best_epoch=best_epoch(model),
+                decay_epochs=decay_epochs(model.history_.get("learning_rate", [])))
+
+
 def finetune_params(epochs):
     return dict(epochs=epochs["finetune"], optimizer=epochs["finetune_optimizer"],
                 momentum=epochs["finetune_momentum"], learning_rate=epochs["finetune_lr"],
@@ -134,9 +140,7 @@ def fine_tuned(name, encoder, params, data, t0, extra):
     Xtr, ytr, Xval, yval, Xte, yte = data
     clf = Classifier(encoder=encoder, **params).fit(Xtr, ytr, validation_data=(Xval, yval))
     row = dict(model=name, validation=test_error(clf, Xval, yval), test=test_error(clf, Xte, yte), n_test=len(Xte),
-               seconds=time.perf_counter() - t0, params=dict(extra, finetune=params),
-               epochs_run=clf.n_iter_, best_epoch=best_epoch(clf),
-               decay_epochs=decay_epochs(clf.history_.get("learning_rate", [])))
+               seconds=time.perf_counter() - t0, params=dict(extra, finetune=params), **schedule_run(clf))
     print(row, flush=True)
     return row
 
@@ -225,8 +229,7 @@ def refit(key, row, data, threads):
         model = Classifier(encoder=encoder, **params).fit(X_all, y_all)
         test = test_error(model, Xte, yte)
     name = row["model"].replace(" — chosen on validation", "")
-    settings = dict(params, refit_of=row["model"]) if key == "hs" else dict(row["params"], finetune=params,
-                                                                             refit_of=row["model"])
+    settings = dict(params if key == "hs" else dict(row["params"], finetune=params), refit_of=row["model"])
     refitted = dict(model=f"{name}{REFIT_TAG} ({len(X_all):,})", validation=None, test=test, n_test=len(Xte),
                     seconds=time.perf_counter() - t0, params=settings,
                     epochs_run=model.n_iter_, best_epoch=model.n_iter_, decay_epochs=list(params["lr_decay_epochs"]))
