@@ -1,5 +1,6 @@
 """scikit-learn compatibility, tested only where scikit-learn is installed (npae never imports it)."""
 
+import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
@@ -19,10 +20,31 @@ ESTIMATORS = [Autoencoder(), DenoisingAutoencoder(), ContractiveAutoencoder(), S
               Autoencoder(contamination=0.1)]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def float32_order_check(estimator):
+    """scikit-learn compares methods on permuted rows to 1e-7: float32 products differ in the
+    last bit with a row's position in the BLAS blocks (seen on one machine, not another);
+    ``test_methods_sample_order_invariance_float32`` holds them to float32's precision."""
+    if getattr(estimator, "dtype", "float64") == "float32":
+        return {"check_methods_sample_order_invariance": "float32 BLAS rounding depends on row position"}
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=float32_order_check)
 def test_scikit_learn_checks(estimator, check):
     """scikit-learn's own estimator checks, with each estimator's default settings."""
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", [e for e in ESTIMATORS if float32_order_check(e)], ids=repr)
+def test_methods_sample_order_invariance_float32(estimator, digits):
+    X, y = digits[0][:120], digits[1][:120]
+    model = clone(estimator).set_params(random_state=0)
+    model.fit(X, y) if isinstance(model, Classifier) else model.fit(X)
+    order = np.random.default_rng(0).permutation(len(X))
+    for method in ("transform", "score_samples", "predict_proba", "predict"):
+        if hasattr(model, method):
+            got, want = getattr(model, method)(X[order]), getattr(model, method)(X)[order]
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=method)
 
 
 def test_clone_pipeline_and_grid_search(digits):
