@@ -167,19 +167,25 @@ def vincent(data, epochs):
     return rows
 
 
+def cae_params(contractive, epochs, **overrides):
+    """Rifai's CAE-1: 784-1000 sigmoid, pretrained by Adam at 1e-3 on batches of 128 for
+    ``epochs["pretrain"]`` epochs; ``overrides`` change any of it (``rifai_search.py``)."""
+    return dict(dict(hidden=(1000,), activation="sigmoid", contractive=contractive, epochs=epochs["pretrain"],
+                     batch_size=128, learning_rate=1e-3, tied=epochs["tied"], n_threads=epochs["threads"],
+                     random_state=0), **overrides)
+
+
 def rifai(data, epochs):
     """One CAE per contractive weight in ``epochs["contractive"]``, each fine-tuned; the
     table marks the one with the lowest validation error (Rifai et al. chose so too). Then
     the same 784-1000-10 network trained from random weights, to show what pretraining adds."""
     rows = []
     for lam in epochs["contractive"]:
-        cae_params = dict(hidden=(1000,), activation="sigmoid", contractive=lam, epochs=epochs["pretrain"],
-                          batch_size=128, learning_rate=1e-3, tied=epochs["tied"], n_threads=epochs["threads"],
-                          random_state=0)
+        params = cae_params(lam, epochs)
         t0 = time.perf_counter()
-        cae = ContractiveAutoencoder(**cae_params).fit(data[0])
+        cae = ContractiveAutoencoder(**params).fit(data[0])
         rows.append(fine_tuned(f"CAE-1 (1000 sigmoid units, contractive {lam:g}), fine-tuned", cae,
-                               finetune_params(epochs), data, t0, {"cae": cae_params}))
+                               finetune_params(epochs), data, t0, {"cae": params}))
     min(rows, key=lambda r: r["validation"])["model"] += " — chosen on validation"
     rows.append(random_start((1000,), data, epochs))
     return rows

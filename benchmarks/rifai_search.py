@@ -18,7 +18,7 @@ import os
 import time
 
 from common import HERE
-from reproduce_literature import DEFAULTS, QUICK, fine_tuned, finetune_params, split
+from reproduce_literature import DEFAULTS, QUICK, cae_params, fine_tuned, finetune_params, split
 
 from npae import ContractiveAutoencoder
 
@@ -45,20 +45,18 @@ def main():
     p.add_argument("--ft-decay-patience", type=int, default=3, help="0: a constant rate")
     a = p.parse_args()
     data = split(a.data_dir, a.quick)
-    settings = dict(DEFAULTS["rifai"], finetune=QUICK["finetune"] if a.quick else a.ft_epochs,
+    settings = dict(DEFAULTS["rifai"], pretrain=QUICK["pretrain"] if a.quick else a.epochs, tied=True,
+                    finetune=QUICK["finetune"] if a.quick else a.ft_epochs,
                     patience=a.ft_patience, lr_decay_patience=a.ft_decay_patience or None,
                     finetune_lr=a.ft_lr, finetune_batch_size=a.ft_batch, finetune_optimizer=a.ft_optimizer,
                     finetune_momentum=a.ft_momentum, threads=1)
-    cae_params = dict(hidden=(1000,), activation="sigmoid", contractive=a.contractive,
-                      epochs=QUICK["pretrain"] if a.quick else a.epochs, batch_size=a.batch, learning_rate=a.lr,
-                      optimizer=a.optimizer, momentum=a.momentum, tied=True, n_threads=1, random_state=a.seed,
-                      verbose=1)
-    if a.gaussian:
-        cae_params.update(corruption="gaussian", noise=a.gaussian)
+    params = cae_params(a.contractive, settings, batch_size=a.batch, learning_rate=a.lr, optimizer=a.optimizer,
+                        momentum=a.momentum, random_state=a.seed, verbose=1,
+                        **(dict(corruption="gaussian", noise=a.gaussian) if a.gaussian else {}))
     finetune = dict(finetune_params(settings), random_state=a.seed)
     t0 = time.perf_counter()
-    cae = ContractiveAutoencoder(**cae_params).fit(data[0])
-    row = fine_tuned(f"CAE-1 (contractive {a.contractive:g})", cae, finetune, data, t0, {"cae": cae_params})
+    cae = ContractiveAutoencoder(**params).fit(data[0])
+    row = fine_tuned(f"CAE-1 (contractive {a.contractive:g})", cae, finetune, data, t0, {"cae": params})
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "rifai-search.jsonl"), "a") as f:
         f.write(json.dumps(dict(args=vars(a), validation=row["validation"], test=row["test"],
