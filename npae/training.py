@@ -65,11 +65,42 @@ def lr_milestones(estimator):
 def starting_rate(estimator, epochs_done):
     """The rate an optimizer built after ``epochs_done`` epochs (on resuming after ``load``, a
     divergence or an interrupt) starts at: ``learning_rate`` times ``lr_decay_factor`` once
-    per ``lr_decay_epochs`` milestone passed (MultiStepLR's closed form). A plateau schedule's
-    count is not kept, so it starts again from ``learning_rate``."""
-    milestones = lr_milestones(estimator)
-    passed = 0 if milestones is None else sum(e <= epochs_done for e in milestones[0])
-    return estimator.learning_rate * (milestones[1] ** passed if passed else 1.0)
+    per ``lr_decay_epochs`` milestone passed (MultiStepLR's closed form), or once per plateau
+    in ``history_`` (the plateau rule replayed by ``plateau_history``)."""
+    milestones, plateaus = lr_milestones(estimator), lr_decay(estimator)
+    if milestones is not None:
+        passed = sum(e <= epochs_done for e in milestones[0])
+        return estimator.learning_rate * (milestones[1] ** passed if passed else 1.0)
+    if plateaus is not None and epochs_done:
+        lowered = plateau_history(estimator.history_, plateaus[0])[2]
+        return estimator.learning_rate * (plateaus[1] ** lowered if lowered else 1.0)
+    return estimator.learning_rate
+
+
+def plateau_step(best, waited, value, patience):
+    """ReduceLROnPlateau's rule for one epoch's monitored ``value``: ``(best, waited, lower)``.
+    A value under ``best`` resets the wait; ``patience`` epochs in a row without one lower the
+    rate (``lower`` is True) and start the wait again."""
+    if value < best:
+        return value, 0, False
+    if waited + 1 >= patience:
+        return best, 0, True
+    return best, waited + 1, False
+
+
+def plateau_history(history, patience, monitor="val_loss"):
+    """``(best, waited, times lowered)`` after the plateau rule has seen every epoch of
+    ``history``: the rule's state is a function of the history, so a later ``partial_fit`` or a
+    loaded model continues the count instead of starting it again. The monitored value of an
+    epoch is its ``monitor`` entry, else its training loss (``fit``'s validated epochs come
+    first; ``partial_fit`` appends unvalidated ones)."""
+    watched = list(history.get(monitor, []))
+    values = watched + list(history.get("loss", []))[len(watched):]
+    best, waited, lowered = np.inf, 0, 0
+    for value in values:
+        best, waited, lower = plateau_step(best, waited, value, patience)
+        lowered += lower
+    return best, waited, lowered
 
 
 def decay_epochs(learning_rates):
@@ -115,9 +146,9 @@ def _progress_bar(epoch, epochs, batch, n_batches, width=30):
 
 
 def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
-               early_stopping=False, patience=5, tol=0.0, on_divergence="raise",
+               early_stopping=False, patience=5, on_divergence="raise",
                checkpoint=None, verbose=0, log=None, first_epoch=1, optimizer=None, lr_decay=None,
-               lr_milestones=None, monitor="val_loss"):
+               lr_milestones=None, monitor="val_loss", plateau_state=None):
     """Train for ``epochs`` epochs; returns ``{"stopped_early", "best_epoch", "diverged"}``.
 
     ``theta``: the flat parameter vector, snapshot and restored in place.
@@ -129,12 +160,14 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     ``checkpoint()``: called after each epoch that improves the monitored loss.
     ``optimizer``: what ``lr_decay = (patience, factor)`` and ``lr_milestones = (epochs,
     factor)`` lower the ``learning_rate`` of (epochs count from 1 over every call, as
-    ``first_epoch`` does)."""
+    ``first_epoch`` does). ``plateau_state``: ``lr_decay``'s ``(best, waited)`` after the
+    epochs before ``first_epoch`` (``plateau_history``), so its count runs over every call."""
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
     bar = verbose >= 2 and sys.stderr.isatty()
     last_good = theta.copy()
     best_theta = theta.copy() if early_stopping else None
-    best, best_epoch, bad_epochs, plateau = np.inf, None, 0, 0
+    best, best_epoch, bad_epochs = np.inf, None, 0
+    plateau_best, plateau = plateau_state if plateau_state is not None else (np.inf, 0)
     result = {"stopped_early": False, "best_epoch": None, "diverged": False}
     start = time.perf_counter()
     n = len(train_indices)
@@ -189,21 +222,21 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                 if verbose:
                     log(f"after epoch {epoch}: learning rate lowered to {optimizer.learning_rate:.3g}")
             monitored = record[monitor] if record.get(monitor) is not None else record["loss"]
-            if monitored < best - tol:
-                best, best_epoch, bad_epochs, plateau = monitored, epoch, 0, 0
+            if lr_decay is not None:
+                plateau_best, plateau, lower = plateau_step(plateau_best, plateau, monitored, lr_decay[0])
+                if lower:
+                    optimizer.learning_rate *= lr_decay[1]
+                    if verbose:
+                        log(f"no improvement for {lr_decay[0]} epochs: learning rate lowered to "
+                            f"{optimizer.learning_rate:.3g}")
+            if monitored < best:
+                best, best_epoch, bad_epochs = monitored, epoch, 0
                 if best_theta is not None:
                     best_theta[:] = theta
                 if checkpoint is not None:
                     checkpoint()
             else:
                 bad_epochs += 1
-                plateau += 1
-                if lr_decay is not None and plateau >= lr_decay[0]:
-                    optimizer.learning_rate *= lr_decay[1]
-                    plateau = 0
-                    if verbose:
-                        log(f"no improvement for {lr_decay[0]} epochs: learning rate lowered to "
-                            f"{optimizer.learning_rate:.3g}")
                 if early_stopping and bad_epochs >= patience:
                     result["stopped_early"] = True
                     if verbose:

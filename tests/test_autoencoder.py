@@ -171,6 +171,47 @@ def test_lr_decay_on_plateau_lowers_the_rate_after_patience_epochs():
     assert opt.learning_rate == 0.125
 
 
+def test_lr_decay_on_plateau_counts_over_calls_from_the_history():
+    """The same monitored losses in two calls, the second given the first's plateau state
+    (replayed from its history), lower the rate at the epochs one call of nine does."""
+    from npae.optim import Adam
+    from npae.training import plateau_history, run_epochs
+
+    losses = [5.0, 4.0, 4.5, 4.5, 3.0, 3.5, 3.5, 3.5, 3.5]
+    opt, history = Adam(1, np.float64, 1.0), {}
+    for first, epochs in ((1, 3), (4, 6)):  # the split falls inside the first plateau (epochs 3-4)
+        values = iter(losses[first - 1:])
+        run_epochs(theta=np.zeros(1), step=lambda rows: (1.0, {}), train_indices=np.arange(4), batch_size=4,
+                   epochs=epochs, rng=np.random.default_rng(0), history=history, validate=lambda: next(values),
+                   optimizer=opt, lr_decay=(2, 0.5), first_epoch=first, plateau_state=plateau_history(history, 2)[:2])
+    assert history["learning_rate"] == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
+    assert plateau_history(history, 2) == (3.0, 0, 3)  # best 3.0; lowered after epochs 4, 7 and 9
+    assert plateau_history({"loss": [2.0, 1.0], "val_loss": [3.0]}, 1) == (1.0, 0, 0)  # validated epochs first
+
+
+def test_lr_decay_on_plateau_holds_over_partial_fit_and_a_saved_file(tmp_path):
+    """partial_fit continues the plateau count of fit (ten epochs in one fit or in 2 + 8
+    partial_fit calls lower the rate at the same epochs), and a loaded model resumes at the
+    lowered rate instead of ``learning_rate``."""
+    from npae import load
+
+    X = np.random.default_rng(0).random((32, 4))
+    params = dict(hidden=(3,), batch_size=32, learning_rate=1.0, lr_decay_patience=2, lr_decay_factor=0.5)
+    whole = small(epochs=10, **params).fit(X)
+    rates = whole.history_["learning_rate"]
+    assert min(rates) < 1.0  # the loss plateaued at least once in these ten epochs
+    pieces = small(epochs=2, **params).fit(X)
+    for _ in range(8):
+        pieces.partial_fit(X)
+    assert pieces.history_["learning_rate"] == rates
+    assert pieces.history_["loss"] == whole.history_["loss"]
+    pieces.save(tmp_path / "ae.npz")
+    loaded = load(tmp_path / "ae.npz")
+    loaded.partial_fit(X)
+    eleventh = small(epochs=11, **params).fit(X).history_["learning_rate"][10]  # set by epochs 1-10 alone
+    assert loaded.history_["learning_rate"][-1] == eleventh < 1.0
+
+
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_lr_decay_changes_the_steps_taken(backend):
     """With the rate cut to almost zero at the first plateau, the weights stop moving there,

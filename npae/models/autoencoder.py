@@ -25,7 +25,8 @@ from ..optim import make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
 from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
 from ..penalties import weight_decay as weight_decay_penalty
-from ..training import gather_rows, lr_decay, lr_milestones, run_epochs, split_validation, starting_rate
+from ..training import (gather_rows, lr_decay, lr_milestones, plateau_history, run_epochs, split_validation,
+                        starting_rate)
 from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
                           check_training_options, data_range, feature_names)
 from .base import BaseEstimator, available_if
@@ -367,14 +368,16 @@ class Autoencoder(LatentMixin, BaseEstimator):
             def save():
                 self.save(checkpoint)
 
+        decay = lr_decay(self)
+        plateau_state = plateau_history(self.history_, decay[0])[:2] if decay is not None else None
         try:
             with thread_limit(self.n_threads):
                 result = run_epochs(theta=net.theta, step=step, train_indices=train_idx,
                                     batch_size=self.batch_size, epochs=epochs, rng=self._rng,
                                     history=self.history_, validate=validate,
                                     early_stopping=early_stopping, patience=self.patience,
-                                    optimizer=optimizer, lr_decay=lr_decay(self),
-                                    lr_milestones=lr_milestones(self),
+                                    optimizer=optimizer, lr_decay=decay,
+                                    lr_milestones=lr_milestones(self), plateau_state=plateau_state,
                                     on_divergence=self.on_divergence, checkpoint=save,
                                     verbose=self.verbose, first_epoch=self.n_iter_ + 1)
         except BaseException:
