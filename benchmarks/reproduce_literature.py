@@ -74,7 +74,7 @@ def hinton_salakhutdinov(data, epochs):
     base = dict(hidden=(1000, 500, 250, 30), activation="sigmoid", code_activation="linear", loss="bce",
                 batch_size=128, learning_rate=1e-3, early_stopping=True, patience=epochs["patience"],
                 lr_decay_patience=epochs["lr_decay_patience"], lr_decay_factor=epochs["lr_decay_factor"],
-                n_threads=epochs["threads"], random_state=0, verbose=1)
+                n_threads=epochs["threads"], random_state=epochs["seed"], verbose=1)
     for kind, name, pretrain in (("pretrained", "deep autoencoder, layer-wise pretrained", epochs["pretrain"]),
                                  ("random", "deep autoencoder, random initialisation", 0)):
         if kind not in epochs["hs_models"]:
@@ -133,7 +133,8 @@ def finetune_params(epochs):
                 momentum=epochs["finetune_momentum"], learning_rate=epochs["finetune_lr"],
                 batch_size=epochs["finetune_batch_size"],
                 early_stopping=True, patience=epochs["patience"], lr_decay_patience=epochs["lr_decay_patience"],
-                lr_decay_factor=epochs["lr_decay_factor"], n_threads=epochs["threads"], random_state=0, verbose=1)
+                lr_decay_factor=epochs["lr_decay_factor"], n_threads=epochs["threads"], random_state=epochs["seed"],
+                verbose=1)
 
 
 def fine_tuned(name, encoder, params, data, t0, extra):
@@ -159,7 +160,7 @@ def vincent(data, epochs):
         stack_params = dict(hidden=(1000, 1000, 1000), activation="sigmoid", code_activation="sigmoid",
                             pretrain_epochs=epochs["pretrain"], epochs=0, batch_size=128, learning_rate=1e-3,
                             layer_params={"corruption": "masking", "noise": noise} if noise else None,
-                            tied=epochs["tied"], n_threads=epochs["threads"], random_state=0)
+                            tied=epochs["tied"], n_threads=epochs["threads"], random_state=epochs["seed"])
         t0 = time.perf_counter()
         stack = StackedAutoencoder(**stack_params).fit(Xtr)
         rows.append(fine_tuned(name, stack, finetune, data, t0, {"stack": stack_params}))
@@ -172,7 +173,7 @@ def cae_params(contractive, epochs, **overrides):
     ``epochs["pretrain"]`` epochs; ``overrides`` change any of it (``rifai_search.py``)."""
     return dict(dict(hidden=(1000,), activation="sigmoid", contractive=contractive, epochs=epochs["pretrain"],
                      batch_size=128, learning_rate=1e-3, tied=epochs["tied"], n_threads=epochs["threads"],
-                     random_state=0), **overrides)
+                     random_state=epochs["seed"]), **overrides)
 
 
 def rifai(data, epochs):
@@ -283,14 +284,27 @@ def kept_rows(key, rows, quick):
     return merged + list(new.values())
 
 
+def written_sections(text):
+    """Each experiment's section of the literature block in ``text`` (RESULTS.md), by key."""
+    block = re.search(r"<!-- literature:start -->(.*)<!-- literature:end -->", text, flags=re.S)
+    heads = [(block.group(1).find(f"**{title}**"), key) for key, (title, _, _) in EXPERIMENTS.items()] if block else []
+    heads = sorted((start, key) for start, key in heads if start >= 0)
+    ends = [start for start, _ in heads[1:]] + [len(block.group(1)) if block else 0]
+    return {key: block.group(1)[start:end].rstrip("\n").split("\n") + [""] for (start, key), end in zip(heads, ends)}
+
+
 def write_results(info_note):
-    """Rebuild the literature block of RESULTS.md from every results/literature-KEY.json."""
+    """Rebuild the literature block of RESULTS.md from every results/literature-KEY.json; an
+    experiment with no such file (results/ is not in git: a fresh clone has none) keeps its
+    section as RESULTS.md has it."""
     path = os.path.join(HERE, "RESULTS.md")
     text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
+    kept = written_sections(text)
     body = []
     for key, (title, _, unit) in EXPERIMENTS.items():
         result_path = os.path.join(HERE, "results", f"literature-{key}.json")
         if not os.path.exists(result_path):
+            body += kept.get(key, [])
             continue
         with open(result_path) as f:
             run = json.load(f)
@@ -321,9 +335,9 @@ def write_results(info_note):
     write_atomic(path, lambda f: f.write(text), mode="w")
 
 
-NOTE = ("Adam (betas 0.9, 0.999), seeds 0; train on the first 50,000 training images, validate on the "
-        "last 10,000, test on the 10,000 test images. Fine-tuning lowers the rate on plateaus of the "
-        "validation number (error for the classifiers, loss for the autoencoders), stops early and keeps "
+NOTE = ("Adam (betas 0.9, 0.999), seeds 0 (a command's --seed S: S); train on the first 50,000 training "
+        "images, validate on the last 10,000, test on the 10,000 test images. Fine-tuning lowers the rate "
+        "on plateaus of the validation number (error for the classifiers, loss for the autoencoders), stops early and keeps "
         "the best epoch's weights. \"epochs (best)\": epochs run, and the one whose weights were kept (for the "
         "classifier rows run up to 2026-12-02 the column gives the epoch of lowest validation cross-entropy "
         "instead; their weights are still those of the lowest validation error). \"test 95% interval\": the "
@@ -369,6 +383,8 @@ def main():
                             "with the rates validation chose")
     refit_mode.add_argument("--refit-only", action="store_true", help="only that refit, of the chosen row of "
                             "the last run's results; its other rows are kept")
+    parser.add_argument("--seed", type=int, default=0, help="every model's random_state (initialisation, "
+                        "shuffling, noise)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
     data = split(args.data_dir, args.quick)
@@ -377,7 +393,8 @@ def main():
              "contractive": args.contractive}
     common = {"finetune_lr": args.finetune_lr, "finetune_batch_size": args.finetune_batch_size,
               "threads": args.threads, "finetune_optimizer": args.finetune_optimizer,
-              "finetune_momentum": args.finetune_momentum, "tied": not args.untied, "hs_models": args.hs_models}
+              "finetune_momentum": args.finetune_momentum, "tied": not args.untied, "hs_models": args.hs_models,
+              "seed": args.seed}
     info = machine()
     command = "python benchmarks/reproduce_literature.py " + " ".join(sys.argv[1:])
     for key in ["hs", "rifai", "vincent"]:

@@ -2,7 +2,7 @@
 settings given, on the standard split: the runs behind RESULTS.md's "searched and not kept" rows.
 
     python benchmarks/rifai_search.py [--quick] [--optimizer adam|sgd] [--lr LR] [--momentum M]
-        [--batch B] [--contractive LAM] [--epochs N] [--gaussian SIGMA] [--seed S]
+        [--batch B] [--contractive LAM] [--epochs N] [--gaussian SIGMA | --masking P] [--seed S]
         [--ft-optimizer adam|sgd] [--ft-lr LR] [--ft-momentum M] [--ft-batch B] [--ft-epochs N]
         [--ft-patience N] [--ft-decay-patience N (0: constant rate)]
 
@@ -23,6 +23,14 @@ from reproduce_literature import DEFAULTS, QUICK, cae_params, fine_tuned, finetu
 from npae import ContractiveAutoencoder
 
 
+def corruption(a):
+    if a.gaussian and a.masking:
+        raise SystemExit("give --gaussian or --masking, not both")
+    if a.gaussian:
+        return dict(corruption="gaussian", noise=a.gaussian)
+    return dict(corruption="masking", noise=a.masking) if a.masking else {}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
@@ -35,6 +43,8 @@ def main():
     p.add_argument("--epochs", type=int, default=30, help="pretraining epochs")
     p.add_argument("--gaussian", type=float, default=0.0, help="Gaussian input noise (a DAE-g with "
                    "--contractive 0)")
+    p.add_argument("--masking", type=float, default=0.0, help="masking noise, the fraction of pixels set "
+                   "to 0 (a DAE-b with --contractive 0)")
     p.add_argument("--seed", type=int, default=0, help="pretraining's and fine-tuning's random_state")
     p.add_argument("--ft-optimizer", choices=["adam", "sgd"], default="adam")
     p.add_argument("--ft-lr", type=float, default=1e-3)
@@ -49,15 +59,19 @@ def main():
                     finetune=QUICK["finetune"] if a.quick else a.ft_epochs,
                     patience=a.ft_patience, lr_decay_patience=a.ft_decay_patience or None,
                     finetune_lr=a.ft_lr, finetune_batch_size=a.ft_batch, finetune_optimizer=a.ft_optimizer,
-                    finetune_momentum=a.ft_momentum, threads=1)
+                    finetune_momentum=a.ft_momentum, threads=1, seed=a.seed)
+    noise = corruption(a)
+    name = f"CAE-1 (contractive {a.contractive:g})" if a.contractive else "AE-1" if not noise else "DAE-1"
+    if noise:
+        name += f", {noise['corruption']} {noise['noise']:g}"
     params = cae_params(a.contractive, settings, batch_size=a.batch, learning_rate=a.lr, optimizer=a.optimizer,
-                        momentum=a.momentum, random_state=a.seed, verbose=1,
-                        **(dict(corruption="gaussian", noise=a.gaussian) if a.gaussian else {}))
-    finetune = dict(finetune_params(settings), random_state=a.seed)
+                        momentum=a.momentum, verbose=1, **noise)
     t0 = time.perf_counter()
     cae = ContractiveAutoencoder(**params).fit(data[0])
-    row = fine_tuned(f"CAE-1 (contractive {a.contractive:g})", cae, finetune, data, t0, {"cae": params})
+    row = fine_tuned(name, cae, finetune_params(settings), data, t0, {"cae": params})
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    # appended, not rewritten atomically: runs side by side each add their line in one small
+    # write to the O_APPEND file, where a read-and-replace by two processes could drop one
     with open(os.path.join(HERE, "results", "rifai-search.jsonl"), "a") as f:
         f.write(json.dumps(dict(args=vars(a), validation=row["validation"], test=row["test"],
                                 best_epoch=row["best_epoch"], seconds=row["seconds"],
