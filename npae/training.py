@@ -71,7 +71,7 @@ def starting_rate(estimator, epochs_done):
     if milestones is not None:
         passed = sum(e <= epochs_done for e in milestones[0])
         return estimator.learning_rate * (milestones[1] ** passed if passed else 1.0)
-    if plateaus is not None and epochs_done:
+    if plateaus is not None:
         lowered = plateau_history(estimator.history_, plateaus[0])[2]
         return estimator.learning_rate * (plateaus[1] ** lowered if lowered else 1.0)
     return estimator.learning_rate
@@ -88,18 +88,25 @@ def plateau_step(best, waited, value, patience):
     return best, waited + 1, False
 
 
-def plateau_history(history, patience, monitor="val_loss"):
+def plateau_history(history, patience, monitor="val_loss", validated=True):
     """``(best, waited, times lowered)`` after the plateau rule has seen every epoch of
     ``history``: the rule's state is a function of the history, so a later ``partial_fit`` or a
     loaded model continues the count instead of starting it again. The monitored value of an
-    epoch is its ``monitor`` entry, else its training loss (``fit``'s validated epochs come
-    first; ``partial_fit`` appends unvalidated ones)."""
+    epoch is its ``monitor`` entry, else its training loss: ``fit``'s validated epochs come
+    first and ``partial_fit`` appends unvalidated ones, whose training losses (with penalties
+    and noise) are not compared with the best validation loss: the wait starts again at the
+    first of them (``validated=False``: the epochs to come are such)."""
     watched = list(history.get(monitor, []))
-    values = watched + list(history.get("loss", []))[len(watched):]
+    unvalidated = list(history.get("loss", []))[len(watched):]
     best, waited, lowered = np.inf, 0, 0
-    for value in values:
-        best, waited, lower = plateau_step(best, waited, value, patience)
-        lowered += lower
+    for values in (watched, unvalidated):
+        if values:
+            best, waited = np.inf, 0
+        for value in values:
+            best, waited, lower = plateau_step(best, waited, value, patience)
+            lowered += lower
+    if not validated and watched and not unvalidated:
+        best, waited = np.inf, 0
     return best, waited, lowered
 
 

@@ -186,7 +186,25 @@ def test_lr_decay_on_plateau_counts_over_calls_from_the_history():
                    optimizer=opt, lr_decay=(2, 0.5), first_epoch=first, plateau_state=plateau_history(history, 2)[:2])
     assert history["learning_rate"] == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
     assert plateau_history(history, 2) == (3.0, 0, 3)  # best 3.0; lowered after epochs 4, 7 and 9
-    assert plateau_history({"loss": [2.0, 1.0], "val_loss": [3.0]}, 1) == (1.0, 0, 0)  # validated epochs first
+    # partial_fit's training losses after fit's validated epochs start a wait of their own:
+    # 4.5 and 4.4 are no plateau, though both lie above the best validation loss 2.0
+    assert plateau_history({"val_loss": [3.0, 2.0], "loss": [5.0, 4.0, 4.5, 4.4]}, 2) == (4.4, 0, 0)
+    assert plateau_history({"val_loss": [3.0, 2.0], "loss": [5.0, 4.0]}, 2, validated=False) == (np.inf, 0, 0)
+
+
+def test_partial_fit_after_a_validated_fit_is_not_a_plateau_while_its_loss_falls(rng):
+    """After fit watched the validation loss, partial_fit watches the training loss (with its
+    penalty) from a wait of its own: a falling training loss never lowers the rate, though it
+    stays above the best validation loss."""
+    X = rng.random((64, 6))
+    ae = small(hidden=(3,), epochs=4, learning_rate=0.01, weight_decay=0.05, validation_fraction=0.25,
+               lr_decay_patience=2, lr_decay_factor=0.5).fit(X)
+    best_val = min(ae.history_["val_loss"])
+    for _ in range(8):
+        ae.partial_fit(X)
+    losses = ae.history_["loss"][4:]
+    assert all(b < a for a, b in zip(losses, losses[1:])) and min(losses) > best_val
+    assert ae.history_["learning_rate"][4:] == [ae.history_["learning_rate"][3]] * 8
 
 
 def test_lr_decay_on_plateau_holds_over_partial_fit_and_a_saved_file(tmp_path):
@@ -210,6 +228,21 @@ def test_lr_decay_on_plateau_holds_over_partial_fit_and_a_saved_file(tmp_path):
     loaded.partial_fit(X)
     eleventh = small(epochs=11, **params).fit(X).history_["learning_rate"][10]  # set by epochs 1-10 alone
     assert loaded.history_["learning_rate"][-1] == eleventh < 1.0
+
+
+def test_a_checkpoint_resumes_at_the_rate_its_plateaus_lowered(tmp_path, digits):
+    """The file written at fit's last improving epoch k resumes after k epochs, at the rate
+    the uninterrupted fit used for epoch k + 1."""
+    from npae import load
+
+    X = digits[0]
+    whole = small(hidden=(8,), epochs=15, learning_rate=0.3, lr_decay_patience=1, lr_decay_factor=0.5).fit(
+        X[:300], validation_data=X[300:400], checkpoint=tmp_path / "best.npz")
+    saved = load(tmp_path / "best.npz")
+    k = len(saved.history_["loss"])
+    assert saved.n_iter_ == k < 15
+    saved.partial_fit(X[:300])
+    assert saved.history_["learning_rate"][-1] == whole.history_["learning_rate"][k] < 0.3
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])

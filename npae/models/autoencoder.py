@@ -366,10 +366,12 @@ class Autoencoder(LatentMixin, BaseEstimator):
         save = None
         if checkpoint is not None:
             def save():
+                self.n_iter_ = len(self.history_["loss"])  # the file resumes after the epochs it holds
                 self.save(checkpoint)
 
         decay = lr_decay(self)
-        plateau_state = plateau_history(self.history_, decay[0])[:2] if decay is not None else None
+        plateau_state = None if decay is None else plateau_history(self.history_, decay[0],
+                                                                   validated=validate is not None)[:2]
         try:
             with thread_limit(self.n_threads):
                 result = run_epochs(theta=net.theta, step=step, train_indices=train_idx,
