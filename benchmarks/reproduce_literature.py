@@ -270,6 +270,8 @@ def kept_rows(key, rows, quick):
     of the same model is replaced, the others are kept with their own command and date."""
     path = os.path.join(HERE, "results", f"literature-{key}.json")
     if not os.path.exists(path):
+        print(f"no {path} (results/ is not in git): the {key} table is rebuilt from this run's rows alone; "
+              "`git checkout benchmarks/RESULTS.md` brings back the committed one")
         return rows
     with open(path) as f:
         previous = json.load(f)

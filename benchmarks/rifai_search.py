@@ -1,5 +1,7 @@
-"""One CAE-1 of Rifai et al.'s table (784-1000 sigmoid, tied), pretrained and fine-tuned with the
-settings given, on the standard split: the runs behind RESULTS.md's "searched and not kept" rows.
+"""One one-layer model of Rifai et al.'s table (784-1000 sigmoid, tied), pretrained and fine-tuned.
+
+A CAE, or with --contractive 0 a DAE (--masking, --gaussian) or a plain AE, trained with the
+settings given on the standard split: the runs behind RESULTS.md's "searched and not kept" rows.
 
     python benchmarks/rifai_search.py [--quick] [--optimizer adam|sgd] [--lr LR] [--momentum M]
         [--batch B] [--contractive LAM] [--epochs N] [--gaussian SIGMA | --masking P] [--seed S]
