@@ -152,6 +152,20 @@ def _progress_bar(epoch, epochs, batch, n_batches, width=30):
         sys.stderr.write("\r" + " " * (width + 40) + "\r")
 
 
+def _diverged(theta, best_theta, last_good, result, history, on_divergence, epoch, batch, what):
+    """Restore the best epoch's weights (with early stopping) or the last good epoch's, record
+    ``(epoch, batch)`` in ``history["diverged_at"]``, then warn and return ``result`` or raise."""
+    theta[:] = best_theta if best_theta is not None else last_good
+    result["diverged"] = True
+    history.setdefault("diverged_at", []).append((epoch, batch))
+    msg = (f"training diverged at epoch {epoch}, batch {batch}: {what}. The weights of the last good "
+           "epoch were restored. Lower learning_rate, scale the data, or use a bounded activation")
+    if on_divergence == "warn":
+        warnings.warn(msg, RuntimeWarning, stacklevel=4)
+        return result
+    raise DivergenceError(msg)
+
+
 def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
                early_stopping=False, patience=5, on_divergence="raise",
                checkpoint=None, verbose=0, log=None, first_epoch=1, optimizer=None, lr_decay=None,
@@ -193,16 +207,8 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                     loss = float(loss)
                     representable = np.isfinite(theta.dtype.type(loss))  # not NaN, inf, or beyond float32
                 if not representable:
-                    theta[:] = best_theta if best_theta is not None and best_epoch is not None else last_good
-                    result["diverged"] = True
-                    history.setdefault("diverged_at", []).append((epoch, b + 1))
-                    msg = (f"training diverged at epoch {epoch}, batch {b + 1}: the loss became {loss}. "
-                           f"The weights of the last good epoch were restored. Lower learning_rate, "
-                           f"scale the data, or use a bounded activation")
-                    if on_divergence == "warn":
-                        warnings.warn(msg, RuntimeWarning, stacklevel=3)
-                        return result
-                    raise DivergenceError(msg)
+                    return _diverged(theta, best_theta if best_epoch is not None else None, last_good, result,
+                                     history, on_divergence, epoch, b + 1, f"the loss became {loss}")
                 total += loss * len(rows)
                 for key, value in parts.items():
                     totals[key] = totals.get(key, 0.0) + float(value) * len(rows)
@@ -213,10 +219,9 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
             record["seconds"] = time.perf_counter() - t0
             if lr_decay is not None or lr_milestones is not None:
                 record["learning_rate"] = optimizer.learning_rate
-            if not np.all(np.isfinite(theta)):
-                theta[:] = last_good
-                raise DivergenceError(f"training diverged in epoch {epoch}: weights became NaN or "
-                                      "infinite; the last good weights were restored. Lower learning_rate")
+            if not np.all(np.isfinite(theta)):  # the epoch's last step, whose loss was still finite
+                return _diverged(theta, best_theta if best_epoch is not None else None, last_good, result,
+                                 history, on_divergence, epoch, len(batches), "the weights became NaN or infinite")
             for key, value in record.items():
                 if key == "val_loss" and value is None:
                     continue

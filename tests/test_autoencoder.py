@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import npae
-from npae import PCA, Autoencoder
+from npae import PCA, Autoencoder, Classifier
 from npae.errors import DataError, DivergenceError, NotFittedError, ParameterError
 
 
@@ -356,6 +356,31 @@ def test_divergence_restores_and_raises(rng):
     assert "diverged_at" in ae.history_
     with pytest.warns(RuntimeWarning, match="diverged"):
         ae.set_params(on_divergence="warn").fit(X)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_weights_that_overflow_on_an_epochs_last_step_follow_on_divergence(backend, rng):
+    """One full batch a step: the step's loss is finite, the weights it leaves are not. The loop
+    treats that as a divergence like a NaN loss: recorded, restored, and warned or raised as
+    ``on_divergence`` says (it used to raise always, with nothing in ``diverged_at``)."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    X = rng.standard_normal((32, 4)) * 10
+    ae = small(hidden=(3,), activation="linear", optimizer="sgd", momentum=0.0, learning_rate=1e37, epochs=5,
+               on_divergence="warn", backend=backend)
+    with pytest.warns(RuntimeWarning, match="epoch 1, batch 1: the weights became NaN or infinite"):
+        ae.fit(X)
+    assert ae.history_["diverged_at"] == [(1, 1)] and ae.n_iter_ == 0
+    assert np.all(np.isfinite(ae.transform(X)))
+    with pytest.raises(DivergenceError, match="the weights became NaN or infinite"):
+        ae.set_params(on_divergence="raise").fit(X)
+    assert ae.history_["diverged_at"] == [(1, 1)]
+    clf = Classifier(optimizer="sgd", momentum=0.0, learning_rate=1e38, batch_size=32, epochs=5,
+                     on_divergence="warn", random_state=0, backend=backend)
+    with pytest.warns(RuntimeWarning, match="the weights became NaN or infinite"):
+        clf.fit(X, (X[:, 0] > 0).astype(int))
+    assert clf.history_["diverged_at"] == [(1, 1)] and clf.n_iter_ == 0
+    assert np.all(np.isfinite(clf.predict_proba(X)))
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
