@@ -111,6 +111,66 @@ def test_classifier_contract(digits_split):
         Classifier().fit(Xtr[:10], np.linspace(0, 1, 10))
 
 
+def test_classifier_checks_validation_labels_and_scores_a_column_y(digits_split):
+    Xtr, ytr, Xte, yte = digits_split
+    clf = Classifier(epochs=2, random_state=0).fit(Xtr, ytr)
+    with pytest.warns(UserWarning, match="column-vector"):
+        assert clf.score(Xte, yte[:, None]) == clf.score(Xte, yte)  # not a (n, n) comparison
+    with pytest.raises(DataError, match=r"validation_data's y has labels the training y does not: \[10\]"):
+        Classifier(epochs=1).fit(Xtr, ytr, validation_data=(Xte, np.where(yte == 3, 10, yte)))
+    with pytest.raises(DataError, match="validation_data's y must be 1-D with one label per row"):
+        Classifier(epochs=1).fit(Xtr, ytr, validation_data=(Xte, yte[:-1]))
+    with pytest.raises(DataError, match="validation_data's X"):
+        Classifier(epochs=1).fit(Xtr, ytr, validation_data=(Xte[:, :5], yte))
+    with pytest.raises(DataError, match="same kind"):
+        Classifier(epochs=1).fit(Xtr, ytr, validation_data=(Xte, yte.astype(str)))
+    with pytest.raises(DataError, match="mixes strings and integers"):
+        Classifier(epochs=1).fit(Xtr[:4], np.array(["a", 1, "b", 2], dtype=object))
+
+
+def test_classifier_refit_and_interrupt_leave_consistent_attributes(digits_split, monkeypatch):
+    """A refit on an array drops the feature names of a fit on a frame; an interrupted fit
+    leaves n_iter_ = the epochs it completed, so the model predicts and saves."""
+    import npae.training
+
+    Xtr, ytr, _, _ = digits_split
+
+    class Frame:  # the one thing feature_names reads from a DataFrame
+        columns = np.array([f"p{i}" for i in range(Xtr.shape[1])], dtype=object)
+
+        def __array__(self, dtype=None, copy=None):
+            return Xtr
+
+    clf = Classifier(epochs=1, random_state=0).fit(Frame(), ytr)
+    assert list(clf.feature_names_in_[:2]) == ["p0", "p1"]
+    clf.fit(Xtr, ytr)
+    assert not hasattr(clf, "feature_names_in_")
+    real = npae.training._format_epoch
+
+    def interrupt_after_two(epoch, *args):
+        if epoch == 3:
+            raise KeyboardInterrupt
+        return real(epoch, *args)
+
+    monkeypatch.setattr(npae.training, "_format_epoch", interrupt_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        clf.set_params(epochs=10, verbose=1).fit(Xtr, ytr)
+    assert clf.n_iter_ == len(clf.history_["loss"]) == 3
+    assert clf.predict(Xtr[:2]).shape == (2,)
+
+
+def test_classifier_names_a_bad_encoder_or_hidden(digits_split):
+    from sklearn.base import clone
+
+    Xtr, ytr, _, _ = digits_split
+    for encoder, message in ((npae.PCA(2).fit(Xtr), "got PCA"), ("ae", "got str"),
+                             (clone(Autoencoder(hidden=(4,), epochs=1).fit(Xtr)), "not fitted: fit it first")):
+        with pytest.raises(ParameterError, match=message):
+            Classifier(encoder=encoder).fit(Xtr, ytr)
+    with pytest.raises(ParameterError, match="hidden must be a sequence"):
+        Classifier(hidden=None).fit(Xtr, ytr)
+
+
 def test_classifier_early_stopping_keeps_the_lowest_validation_error(digits_split):
     """As scikit-learn's MLPClassifier, early stopping watches the validation error (not
     the cross-entropy, which can rise while the error still falls); lr decay watches it too."""

@@ -28,7 +28,7 @@ from ..penalties import weight_decay as weight_decay_penalty
 from ..training import lr_decay, lr_milestones, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_option, check_random_state,
                           check_training_options, feature_names)
-from .autoencoder import PREDICT_CHUNK, GradcheckProblem, Objective
+from .autoencoder import PREDICT_CHUNK, Autoencoder, GradcheckProblem, Objective
 from .base import BaseEstimator
 
 
@@ -57,23 +57,42 @@ def predict_in_chunks(net, X, prepare=None):
     return np.concatenate([net.predict(prepare(X[i:i + PREDICT_CHUNK])) for i in range(0, len(X), PREDICT_CHUNK)])
 
 
-def check_labels(y, n_samples):
+def check_labels(y, n_samples, name="y"):
     """y as a 1-D array of n_samples class labels (a column vector is raveled, with a warning)."""
     if y is None:
-        raise DataError("Classifier requires y to be passed, but the target y is None")
+        raise DataError(f"Classifier requires {name} to be passed, but the target {name} is None")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         warnings.warn("A column-vector y was passed when a 1d array was expected; using y.ravel()",
                       data_conversion_warning(), stacklevel=3)
         y = y.ravel()
     if y.ndim != 1 or len(y) != n_samples:
-        raise DataError(f"y must be 1-D with one label per row of X ({n_samples}); got shape {y.shape}")
+        raise DataError(f"{name} must be 1-D with one label per row of X ({n_samples}); got shape {y.shape}")
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)) or y.dtype.kind == "f" and np.any(y != np.round(y)):
-        raise DataError("Unknown label type: continuous. y holds non-integer numbers; a classifier needs "
+        raise DataError(f"Unknown label type: continuous. {name} holds non-integer numbers; a classifier needs "
                         "class labels (use an autoencoder or a regressor for continuous targets)")
-    if y.dtype.kind in "OUS" and y.dtype.kind == "O" and not all(isinstance(v, (str, int, np.integer)) for v in y):
-        raise DataError("Unknown label type: y holds objects that are neither strings nor integers")
+    if y.dtype.kind == "O":
+        kinds = {str if isinstance(v, str) else int if isinstance(v, (int, np.integer)) else None for v in y}
+        if None in kinds:
+            raise DataError(f"Unknown label type: {name} holds objects that are neither strings nor integers")
+        if len(kinds) > 1:
+            raise DataError(f"{name} mixes strings and integers; pass labels of one type (e.g. all strings: "
+                            "np.asarray(y).astype(str))")
     return y
+
+
+def label_indices(classes, y, name):
+    """The position of each label of ``y`` in ``classes`` (sorted), or a DataError naming the
+    labels ``classes`` does not hold."""
+    if (y.dtype.kind in "OUS") != (classes.dtype.kind in "OUS"):
+        raise DataError(f"{name} holds labels of dtype {y.dtype}, the training y of dtype {classes.dtype}; "
+                        "pass labels of the same kind (strings or integers)")
+    index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    unknown = classes[index] != y
+    if np.any(unknown):
+        raise DataError(f"{name} has labels the training y does not: {np.unique(y[unknown])[:10].tolist()}; "
+                        f"the classes are {classes.tolist()}")
+    return index
 
 
 class Classifier(BaseEstimator):
@@ -120,21 +139,29 @@ class Classifier(BaseEstimator):
 
     # ------------------------------------------------------------ validation
     def _validate_params(self):
-        hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else tuple(self.hidden)
+        try:
+            hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else tuple(self.hidden)
+        except TypeError:
+            raise ParameterError(f"hidden must be a sequence of positive integers (may be empty); "
+                                 f"got {self.hidden!r}") from None
         if any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1 for h in hidden):
             raise ParameterError(f"hidden must be a sequence of positive integers (may be empty); got {self.hidden!r}")
         check_option("activation", self.activation, ACTIVATIONS)
         if self.encoder is not None:
-            check_is_fitted(self.encoder)
+            if not isinstance(self.encoder, Autoencoder):
+                raise ParameterError(f"encoder must be a fitted Autoencoder or StackedAutoencoder (or None); "
+                                     f"got {type(self.encoder).__name__}")
             if not hasattr(self.encoder, "n_encoder_layers_"):
-                raise ParameterError("encoder must be a fitted Autoencoder or StackedAutoencoder")
+                raise ParameterError(f"encoder is a {type(self.encoder).__name__} that is not fitted: fit it "
+                                     "first (scikit-learn's clone, as in GridSearchCV or cross_val_score, "
+                                     "returns unfitted copies of it)")
         check_option("backend", self.backend, set(BACKENDS))
         if self.freeze_encoder not in (True, False):
             raise ParameterError(f"freeze_encoder must be True or False; got {self.freeze_encoder!r}")
         return tuple(int(h) for h in hidden), check_training_options(self)
 
     # ------------------------------------------------------------ building
-    def _build(self, n_features, hidden, dtype, rng):
+    def _build(self, n_features, hidden, n_classes, dtype, rng):
         """encoder_network_ (frozen) and network_ (trainable), the latter initialised."""
         encoder_specs, encoder_theta = [], None
         if self.encoder is not None:
@@ -150,7 +177,7 @@ class Classifier(BaseEstimator):
         for k, h in enumerate(hidden):
             head.append(LayerSpec(f"hidden.{k}", width, h, self.activation))
             width = h
-        head.append(LayerSpec("output", width, len(self.classes_), "linear"))
+        head.append(LayerSpec("output", width, n_classes, "linear"))
         self.encoder_network_ = None
         if self.freeze_encoder and encoder_specs:
             self.encoder_network_ = Network(encoder_specs, dtype=dtype)
@@ -176,20 +203,26 @@ class Classifier(BaseEstimator):
         names = feature_names(X)
         X = check_array(X, dtype=dtype, estimator=type(self).__name__)
         y = check_labels(y, len(X))
-        self.classes_, y_index = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise DataError(f"y has one class ({self.classes_.tolist()}); a classifier needs at least two")
-        self.n_features_in_ = X.shape[1]
+        classes, y_index = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise DataError(f"y has one class ({classes.tolist()}); a classifier needs at least two")
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise DataError("validation_data must be a pair (X_val, y_val)")
+            X_val = check_array(validation_data[0], dtype=dtype, n_features=X.shape[1], name="validation_data's X")
+            y_val = check_labels(validation_data[1], len(X_val), name="validation_data's y")
+            val_index = label_indices(classes, y_val, "validation_data's y")
+        rng = check_random_state(self.random_state)
+        self._build(X.shape[1], hidden, len(classes), dtype, rng)
+        self.classes_, self.n_features_in_ = classes, X.shape[1]
+        self.__dict__.pop("feature_names_in_", None)  # a refit on an array keeps no names of an earlier fit
         if names is not None:
             self.feature_names_in_ = names
-        rng = check_random_state(self.random_state)
-        self._build(X.shape[1], hidden, dtype, rng)
         features = self._features(X)
-        Y = np.eye(len(self.classes_), dtype=dtype)[y_index]
+        Y = np.eye(len(classes), dtype=dtype)[y_index]
         if validation_data is not None:
-            X_val, y_val = validation_data
-            X_val = self._features(check_array(X_val, dtype=dtype, n_features=X.shape[1]))
-            Y_val = np.eye(len(self.classes_), dtype=dtype)[np.searchsorted(self.classes_, np.asarray(y_val))]
+            X_val = self._features(X_val)
+            Y_val = np.eye(len(classes), dtype=dtype)[val_index]
             train_idx = np.arange(len(X))
         else:
             fraction = self.validation_fraction or (0.1 if self.early_stopping else 0.0)
@@ -220,14 +253,16 @@ class Classifier(BaseEstimator):
             return {"val_loss": softmax_cross_entropy(Y_val, logits)[0], "val_error": error}
 
         self.history_ = {}
-        with thread_limit(self.n_threads):
-            run_epochs(theta=net.theta, step=step, train_indices=train_idx, batch_size=self.batch_size,
-                       epochs=self.epochs, rng=rng, history=self.history_,
-                       validate=validate if X_val is not None else None, early_stopping=self.early_stopping,
-                       patience=self.patience, on_divergence=self.on_divergence, verbose=self.verbose,
-                       optimizer=optimizer, lr_decay=lr_decay(self), lr_milestones=lr_milestones(self),
-                       monitor="val_error")
-        self.n_iter_ = len(self.history_.get("loss", []))
+        try:
+            with thread_limit(self.n_threads):
+                run_epochs(theta=net.theta, step=step, train_indices=train_idx, batch_size=self.batch_size,
+                           epochs=self.epochs, rng=rng, history=self.history_,
+                           validate=validate if X_val is not None else None, early_stopping=self.early_stopping,
+                           patience=self.patience, on_divergence=self.on_divergence, verbose=self.verbose,
+                           optimizer=optimizer, lr_decay=lr_decay(self), lr_milestones=lr_milestones(self),
+                           monitor="val_error")
+        finally:  # an interrupted or diverged fit leaves a model that predicts and saves
+            self.n_iter_ = len(self.history_.get("loss", []))
         return self
 
     # ------------------------------------------------------------ prediction
@@ -257,7 +292,8 @@ class Classifier(BaseEstimator):
 
     def score(self, X, y):
         """Accuracy: the fraction of rows whose predicted class is y."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        predicted = self.predict(X)
+        return float(np.mean(predicted == check_labels(y, len(predicted))))
 
     # ------------------------------------------------------------ gradcheck, io
     def _gradcheck_problem(self, X, y=None):
@@ -269,7 +305,7 @@ class Classifier(BaseEstimator):
         X = check_array(X, dtype=np.float64, n_features=self.n_features_in_)
         net = self.network_.copy(np.float64)
         features = X if self.encoder_network_ is None else self.encoder_network_.copy(np.float64).predict(X)
-        Y = np.eye(len(self.classes_))[np.searchsorted(self.classes_, np.asarray(y))]
+        Y = np.eye(len(self.classes_))[label_indices(self.classes_, check_labels(y, len(X)), "y")]
         X_in = features.copy()
         wd = self.weight_decay
 
