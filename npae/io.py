@@ -92,6 +92,17 @@ def save(model, path):
     write_atomic(path, lambda f: np.savez(f, **payload))
 
 
+def file_mode(path):
+    """The permissions of the file being replaced, else those open() would give a new one
+    (0666 less the umask, which can only be read by setting it: set back at once)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path, write, mode="wb"):
     """``write(f)`` into a temporary file in ``path``'s folder, flushed and fsynced, then
     renamed over ``path``: a crash or a reader never sees half a file."""
@@ -99,6 +110,7 @@ def write_atomic(path, write, mode="wb"):
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".npae-", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, file_mode(path))  # mkstemp's 0600 would make every saved file private
         with os.fdopen(fd, mode) as f:
             write(f)
             f.flush()
@@ -163,6 +175,8 @@ def _format_1_arrays(document):
 
 
 def _load(path):
+    with open(path, "rb"):  # a missing file, a folder or no permission: the OSError says which
+        pass
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path} is not an .npz (zip) file")
     with zipfile.ZipFile(path) as zf:

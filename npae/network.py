@@ -43,6 +43,8 @@ class Network:
         for i, s in enumerate(self.specs):
             if s.activation not in ACTIVATIONS:
                 raise ValueError(f"unknown activation {s.activation!r}; valid: {sorted(ACTIVATIONS)}")
+            if s.n_in < 1 or s.n_out < 1:
+                raise ValueError(f"layer {s.name} has {s.n_in} inputs and {s.n_out} outputs; both must be positive")
             if s.tied_to is None:
                 names.append(f"{s.name}.W")
                 shapes.append((s.n_in, s.n_out))
@@ -50,6 +52,9 @@ class Network:
                 src = self.specs[s.tied_to]
                 if s.tied_to >= i or src.tied_to is not None or (src.n_in, src.n_out) != (s.n_out, s.n_in):
                     raise ValueError(f"layer {s.name} cannot be tied to layer {src.name}")
+            if i and s.n_in != self.specs[i - 1].n_out:
+                raise ValueError(f"layer {s.name} takes {s.n_in} inputs, but layer {self.specs[i - 1].name} "
+                                 f"gives {self.specs[i - 1].n_out}")
             names.append(f"{s.name}.b")
             shapes.append((s.n_out,))
         sizes = [int(np.prod(shape)) for shape in shapes]

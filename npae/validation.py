@@ -157,6 +157,16 @@ def check_training_options(estimator):
     return np.dtype(dtype)
 
 
+def check_keys(what, found, required, optional=()):
+    """A DataError naming the keys of ``found`` (a saved file's metadata) that are missing
+    from ``required`` or are neither required nor ``optional``."""
+    missing, unknown = set(required) - set(found), set(found) - set(required) - set(optional)
+    if missing or unknown:
+        raise DataError(f"{what}: " + "; ".join(
+            part for part in (missing and f"missing {sorted(missing)}", unknown and f"unknown {sorted(unknown)}")
+            if part))
+
+
 def check_is_fitted(estimator, attribute="network_"):
     if not hasattr(estimator, attribute):
         raise not_fitted_error(f"This {type(estimator).__name__} instance is not fitted yet; "

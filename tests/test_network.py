@@ -46,6 +46,13 @@ def test_tied_gradient_is_the_sum_of_both_uses(rng):
     assert report.passed, report.table()
 
 
+def test_layers_that_do_not_chain_or_have_no_units_are_refused():
+    with pytest.raises(ValueError, match="layer b takes 3 inputs, but layer a gives 2"):
+        Network([LayerSpec("a", 4, 2, "tanh"), LayerSpec("b", 3, 1, "tanh")])
+    with pytest.raises(ValueError, match="layer a has 4 inputs and 0 outputs"):
+        Network([LayerSpec("a", 4, 0, "tanh")])
+
+
 def test_invalid_tie_is_refused():
     with pytest.raises(ValueError, match="cannot be tied"):
         Network([LayerSpec("a", 3, 2, "tanh"), LayerSpec("b", 3, 3, "tanh", tied_to=0)])

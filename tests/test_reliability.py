@@ -200,6 +200,50 @@ def test_edited_json_is_refused(tmp_path):
             npae.load(target)
 
 
+@pytest.mark.parametrize("kind", ["classifier", "pca"])
+def test_edited_metadata_of_a_classifier_or_pca_is_refused(tmp_path, kind):
+    """Unknown and missing metadata keys are named; a classifier's numbers are checked as
+    an autoencoder's are (they were read with int() or not at all)."""
+    X = np.random.default_rng(0).random((40, 6))
+    model = (npae.Classifier(hidden=(3,), epochs=1, random_state=0).fit(X, (X[:, 0] > 0.5).astype(int))
+             if kind == "classifier" else PCA(2).fit(X))
+    model.save(tmp_path / "m.npz")
+    payload = dict(np.load(tmp_path / "m.npz"))
+    doc = json.loads(str(payload["__npae__"]))
+    first = next(iter(doc["meta"]))
+    edits = [(lambda m: m.update(evil=1), r"unknown \['evil'\]"), (lambda m: m.pop(first), f"missing \\['{first}'\\]")]
+    if kind == "classifier":
+        edits += [(lambda m: m.update(n_features_in_=6.9), "n_features_in_ must be an integer"),
+                  (lambda m: m.update(classes_=[1, 0]), "sorted list"),
+                  (lambda m: m.update(history_=5), "history_ must be a dict of lists"),
+                  (lambda m: m.update(network=[]), "no layers")]
+    for edit, match in edits:
+        bad = json.loads(json.dumps(doc))
+        edit(bad["meta"])
+        payload["__npae__"] = np.array(json.dumps(bad))
+        with open(tmp_path / "edited.npz", "wb") as f:
+            np.savez(f, **payload)
+        with pytest.raises(ModelFileError, match=match):
+            npae.load(tmp_path / "edited.npz")
+
+
+def test_a_missing_model_file_is_file_not_found_and_saved_files_are_not_private(tmp_path, rng):
+    with pytest.raises(FileNotFoundError):
+        npae.load(tmp_path / "missing.npz")
+    with pytest.raises(IsADirectoryError):
+        npae.load(tmp_path)
+    model = Autoencoder(**FAST).fit(rng.random((32, 5)))
+    old = os.umask(0o022)
+    try:
+        model.save(tmp_path / "m.npz")  # a new file: 0666 less the umask, as open() gives
+        assert os.stat(tmp_path / "m.npz").st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "m.npz", 0o640)
+        model.save(tmp_path / "m.npz")  # a replaced file keeps its permissions
+        assert os.stat(tmp_path / "m.npz").st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
 def test_huge_declared_shape_is_refused_without_allocating(tmp_path):
     _, path = saved(tmp_path)
     payload = dict(np.load(path))

@@ -27,8 +27,8 @@ from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
 from ..penalties import weight_decay as weight_decay_penalty
 from ..training import (gather_rows, lr_decay, lr_milestones, plateau_history, run_epochs, split_validation,
                         starting_rate)
-from ..validation import (check_array, check_is_fitted, check_number, check_option, check_random_state,
-                          check_training_options, data_range, feature_names)
+from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option,
+                          check_random_state, check_training_options, data_range, feature_names)
 from .base import BaseEstimator, available_if
 from .latent import LatentMixin, code_statistics
 
@@ -554,8 +554,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
     def _from_file_meta(self, meta, max_params):
         """Rebuild the fitted structure (weights zero) from saved metadata, checking it."""
         hidden, dtype = self._validate_params()
-        if set(meta) != set(self._FILE_META):
-            raise DataError(f"metadata keys {sorted(meta)} differ from {sorted(self._FILE_META)}")
+        check_keys("metadata", meta, self._FILE_META)
         check_option("loss_", meta["loss_"], _LOSS_OPTIONS - {"auto"})
         check_option("output_activation_", meta["output_activation_"], ACTIVATIONS)
         check_number("n_features_in_", meta["n_features_in_"], low=1, integer=True)

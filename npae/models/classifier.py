@@ -26,7 +26,7 @@ from ..network import LayerSpec, Network, count_params
 from ..optim import make_optimizer
 from ..penalties import weight_decay as weight_decay_penalty
 from ..training import lr_decay, lr_milestones, run_epochs, split_validation
-from ..validation import (check_array, check_is_fitted, check_option, check_random_state,
+from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
                           check_training_options, feature_names)
 from .autoencoder import PREDICT_CHUNK, Autoencoder, GradcheckProblem, Objective
 from .base import BaseEstimator
@@ -340,13 +340,24 @@ class Classifier(BaseEstimator):
                 "network": specs(self.network_),
                 "encoder_network": specs(self.encoder_network_)}
 
+    _FILE_META = ("classes_", "n_features_in_", "n_iter_", "history_", "network", "encoder_network")
+
     def _from_file_meta(self, meta, max_params):
+        check_keys("metadata", meta, self._FILE_META, optional=("backend_",))  # backend_: files since 0.1
         _, dtype = self._validate_params()
         classes = np.asarray(meta["classes_"])
-        if classes.ndim != 1 or len(classes) < 2 or classes.dtype.kind not in "iufUb":
-            raise DataError("classes_ must be a list of at least two labels")
-        self.classes_, self.n_features_in_, self.n_iter_ = classes, int(meta["n_features_in_"]), int(meta["n_iter_"])
-        self.history_ = {k: list(v) for k, v in dict(meta["history_"]).items()}
+        if classes.ndim != 1 or len(classes) < 2 or classes.dtype.kind not in "iufUb" or \
+                not np.all(classes[1:] > classes[:-1]):
+            raise DataError("classes_ must be a sorted list of at least two distinct labels")
+        check_number("n_features_in_", meta["n_features_in_"], low=1, integer=True)
+        check_number("n_iter_", meta["n_iter_"], low=0, integer=True)
+        history = meta["history_"]
+        if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
+            raise DataError("history_ must be a dict of lists")
+        if not meta["network"]:
+            raise DataError("the stored network has no layers")
+        self.classes_, self.n_features_in_, self.n_iter_ = classes, meta["n_features_in_"], meta["n_iter_"]
+        self.history_ = {k: list(v) for k, v in history.items()}
         self.backend_ = check_option("backend_", meta.get("backend_", "numpy"), {"numpy", "numba"})
         specs = [LayerSpec(str(n), int(a), int(b), str(act), None) for n, a, b, act, _ in meta["network"]]
         encoder = meta["encoder_network"]
@@ -358,6 +369,8 @@ class Classifier(BaseEstimator):
         first = (encoder_specs or specs)[0].n_in
         if first != self.n_features_in_:
             raise DataError("the stored layers do not match n_features_in_")
+        if encoder_specs and encoder_specs[-1].n_out != specs[0].n_in:
+            raise DataError("the stored encoder's codes do not match the network's inputs")
         self.network_ = Network(specs, dtype=dtype)
         self.encoder_network_ = None if encoder_specs is None else Network(encoder_specs, dtype=dtype)
 

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..validation import check_array, check_is_fitted, feature_names
+from ..validation import check_array, check_is_fitted, check_keys, feature_names
 from .base import BaseEstimator
 
 
@@ -86,6 +86,7 @@ class PCA(BaseEstimator):
         return {"n_components_": self.n_components_, "n_features_in_": self.n_features_in_}
 
     def _from_file_meta(self, meta, max_params):
+        check_keys("metadata", meta, ("n_components_", "n_features_in_"))
         k, d = meta["n_components_"], meta["n_features_in_"]
         for name, value in (("n_components_", k), ("n_features_in_", d)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
