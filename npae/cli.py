@@ -27,6 +27,16 @@ KINDS = {"autoencoder": "Autoencoder", "denoising": "DenoisingAutoencoder",
          "contractive": "ContractiveAutoencoder", "sparse": "SparseAutoencoder"}
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
 def _int_tuple(text):
     try:
         values = tuple(int(v) for v in text.split(",") if v.strip())
@@ -64,15 +74,17 @@ def read_matrix(path):
 
 
 def write_matrix(path, array):
-    """Write an array as .npy or .csv (by the file's extension)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    if path.endswith(".npy"):
-        np.save(path, array)
-    elif path.endswith(".csv"):
-        np.savetxt(path, np.atleast_2d(array.T).T if array.ndim == 1 else array, delimiter=",", fmt="%.9g")
-    else:
+    """Write an array as .npy or .csv (by the file's extension), atomically."""
+    from .io import write_atomic
+
+    if not path.endswith((".npy", ".csv")):
         raise DataError(f"{path}: use a .npy or .csv output file")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if path.endswith(".npy"):
+        write_atomic(path, lambda f: np.save(f, array))
+    else:
+        rows = np.atleast_2d(array.T).T if array.ndim == 1 else array
+        write_atomic(path, lambda f: np.savetxt(f, rows, delimiter=",", fmt="%.9g"), mode="w")
 
 
 def load_training_data(args):
@@ -137,6 +149,7 @@ def train_command(args):
 
 def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
     """The model, its history and a text report (numbers: final losses, PCA comparison)."""
+    from .io import write_atomic
     from .models import PCA
 
     X_test = np.asarray(X_test, dtype=np.float64)
@@ -145,8 +158,7 @@ def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
     ae_mse = float(np.mean((model.reconstruct(X_test) - X_test) ** 2))
     pca_mse = float(np.mean((pca.reconstruct(X_test) - X_test) ** 2))
     model.save(os.path.join(out, "model.npz"))
-    with open(os.path.join(out, "history.json"), "w") as f:
-        json.dump(model.history_, f, indent=1)
+    write_atomic(os.path.join(out, "history.json"), lambda f: json.dump(model.history_, f, indent=1), mode="w")
     specs = model.network_.specs
     lines = [
         f"npae train: {type(model).__name__}",
@@ -161,13 +173,13 @@ def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
         f"held-out reconstruction, mean squared error per feature ({code}-dimensional code):",
         f"  autoencoder  {ae_mse:.5f}",
         f"  PCA({code}){' ' * max(1, 6 - len(str(code)))}{pca_mse:.5f}",
-        f"  ratio        {ae_mse / pca_mse:.2f} (below 1: the autoencoder reconstructs better)",
+        f"  ratio        {ae_mse / pca_mse:.2f} (below 1: the autoencoder reconstructs better)" if pca_mse > 0 else
+        "  ratio        - (PCA reconstructs the held-out rows exactly)",
     ]
     if getattr(model, "contamination", None) is not None:
         lines.append(f"anomaly threshold_ (reconstruction error): {model.threshold_:.5f}")
     report = "\n".join(lines) + "\n"
-    with open(os.path.join(out, "report.txt"), "w") as f:
-        f.write(report)
+    write_atomic(os.path.join(out, "report.txt"), lambda f: f.write(report), mode="w")
     print(report, end="")
     written = ["model.npz", "history.json", "report.txt"]
     try:
@@ -184,10 +196,19 @@ def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
     print(f"wrote {', '.join(written)} into {out}")
 
 
-def _apply(args, method):
+def _load_for(path, method, command):
+    """The model in ``path``, which must have ``method`` (a Classifier has no transform)."""
     from .io import load
 
-    model = load(args.model)
+    model = load(path)
+    if not hasattr(model, method):
+        raise DataError(f"{path} holds a {type(model).__name__}, which has no {method}; npae {command} "
+                        "takes a model file of an autoencoder (npae train, or Autoencoder.save)")
+    return model
+
+
+def _apply(args, method):
+    model = _load_for(args.model, method, args.command)
     result = getattr(model, method)(read_matrix(args.input))
     if args.output:
         write_matrix(args.output, result)
@@ -207,9 +228,7 @@ def reconstruct_command(args):
 
 
 def score_command(args):
-    from .io import load
-
-    model = load(args.model)
+    model = _load_for(args.model, "reconstruction_error", "score")
     X = read_matrix(args.input)
     errors = model.reconstruction_error(X)
     threshold = args.threshold if args.threshold is not None else getattr(model, "threshold_", None)
@@ -294,7 +313,7 @@ def build_parser():
                        help="the embedded 8x8 digits (default), MNIST, or a .npy/.npz/.csv file")
     train.add_argument("--data-dir", default=None, metavar="DIR",
                        help="folder with MNIST's IDX .gz files (default: $NPAE_DATA or ~/.cache/npae)")
-    train.add_argument("--limit", type=int, default=None, help="use only the first N rows")
+    train.add_argument("--limit", type=_positive_int, default=None, help="use only the first N rows")
     train.add_argument("--kind", choices=sorted(KINDS), default="autoencoder", help="the model kind")
     train.add_argument("--out", default="npae-out", metavar="DIR",
                        help="output folder (created if missing; default: %(default)s)")
@@ -303,8 +322,8 @@ def build_parser():
     train.add_argument("--activation", default="relu", help="hidden activation (default: %(default)s)")
     train.add_argument("--code-activation", default=None,
                        help="code layer activation (default: linear; sigmoid for --kind sparse)")
-    train.add_argument("--epochs", type=int, default=100, help="training epochs (default: %(default)s)")
-    train.add_argument("--batch-size", type=int, default=32, help="minibatch size (default: %(default)s)")
+    train.add_argument("--epochs", type=_positive_int, default=100, help="training epochs (default: %(default)s)")
+    train.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size (default: %(default)s)")
     train.add_argument("--learning-rate", type=float, default=3e-3, help="Adam learning rate (default: %(default)s)")
     train.add_argument("--noise", type=float, default=None, help="corruption level (denoising)")
     train.add_argument("--contractive", type=float, default=None, help="contractive penalty weight")
@@ -346,8 +365,8 @@ def build_parser():
     check.add_argument("--contractive-mode", default="stochastic", choices=["analytic", "stochastic"])
     check.add_argument("--sparsity", type=float, default=None)
     check.add_argument("--weight-decay", type=float, default=0.0)
-    check.add_argument("--samples", type=int, default=5)
-    check.add_argument("--features", type=int, default=6)
+    check.add_argument("--samples", type=_positive_int, default=5)
+    check.add_argument("--features", type=_positive_int, default=6)
     check.add_argument("--tol", type=float, default=1e-6)
     check.add_argument("--seed", type=int, default=0)
 

@@ -5,7 +5,11 @@ it as a PNG. Figures are built without pyplot, so they work headless and leave
 matplotlib's global state alone.
 """
 
+import os
+
 import numpy as np
+
+from .io import write_atomic
 
 
 def _figure(width, height):
@@ -15,8 +19,9 @@ def _figure(width, height):
 
 
 def _finish(fig, path):
-    if path is not None:
-        fig.savefig(path, dpi=100)
+    if path is not None:  # atomically: a crash leaves the old picture or none, never half of one
+        fmt = os.path.splitext(os.fspath(path))[1][1:].lower() or None
+        write_atomic(path, lambda f: fig.savefig(f, dpi=100, format=fmt))
     return fig
 
 

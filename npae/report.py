@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from .io import write_atomic
+
 
 def _is_image(n_features):
     side = int(round(np.sqrt(n_features)))
@@ -76,6 +78,5 @@ figure{{margin:1.5em 0}}</style></head>
 <h2>Per epoch</h2><table><tr><th>epoch</th><th>loss</th><th>val_loss</th></tr>{epochs}</table>
 </body></html>
 """
-    with open(os.path.join(out_dir, "report.html"), "w") as f:
-        f.write(page)
+    write_atomic(os.path.join(out_dir, "report.html"), lambda f: f.write(page), mode="w")
     return [name for name, _ in written]

@@ -80,7 +80,7 @@ def test_help_reads_well():
 
 
 @pytest.mark.parametrize("args,message", [
-    (("encode", "missing.npz", "x.npy"), "missing.npz"),
+    (("encode", "missing.npz", "x.npy"), "No such file or directory: 'missing.npz'"),
     (("train", "--data", "nothing.csv", "--quiet"), "no such file"),
     (("train", "--activation", "gelu", "--epochs", "1", "--quiet"), "activation='gelu' is not valid"),
 ])
@@ -108,3 +108,50 @@ def test_train_every_kind(trained, kind, tmp_path):
     assert type(model).__name__.lower().startswith(kind)
     if kind == "contractive":
         assert model.contractive_mode == "stochastic"  # two hidden layers: the exact form needs one
+
+
+@pytest.mark.parametrize("flag,value", [("--epochs", "0"), ("--limit", "-5"), ("--batch-size", "0")])
+def test_counts_must_be_positive(flag, value, tmp_path):
+    """argparse's usage line, then the error (--epochs 0 crashed after writing files; a
+    negative --limit trained on the last rows)."""
+    proc = run("train", flag, value, "--quiet", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"argument {flag}: expected a positive integer; got '{value}'" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["encode", "score"])
+def test_a_model_file_of_another_kind_is_one_line(command, tmp_path):
+    X = np.random.default_rng(0).random((40, 4))
+    npae.Classifier(epochs=1, random_state=0).fit(X, (X[:, 0] > 0.5).astype(int)).save(tmp_path / "clf.npz")
+    np.save(tmp_path / "x.npy", X)
+    proc = run(command, str(tmp_path / "clf.npz"), str(tmp_path / "x.npy"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "holds a Classifier, which has no" in proc.stderr and "model file of an autoencoder" in proc.stderr
+
+
+def test_train_on_data_pca_reconstructs_exactly_reports_no_ratio(tmp_path):
+    np.save(tmp_path / "constant.npy", np.ones((50, 4)))
+    proc = run("train", "--data", str(tmp_path / "constant.npy"), "--hidden", "3,2", "--epochs", "1", "--quiet",
+               "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert "ratio        - (PCA reconstructs the held-out rows exactly)" in (tmp_path / "out" / "report.txt").read_text()
+
+
+@pytest.mark.parametrize("name", ["out.npy", "out.csv"])
+def test_an_interrupted_output_leaves_the_old_file(name, tmp_path, monkeypatch):
+    from npae import cli
+
+    target = tmp_path / name
+    cli.write_matrix(str(target), np.arange(6.0).reshape(3, 2))
+    before = target.read_bytes()
+
+    def half_then_interrupt(f, *args, **kwargs):
+        f.write(b"half" if "b" in f.mode else "half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.np, "save", half_then_interrupt)
+    monkeypatch.setattr(cli.np, "savetxt", half_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        cli.write_matrix(str(target), np.zeros((5, 5)))
+    assert target.read_bytes() == before and os.listdir(tmp_path) == [name]
