@@ -67,6 +67,27 @@ def test_stacked_saves_and_loads(stacked, tmp_path, digits_split):
     loaded = npae.load(tmp_path / "s.npz")
     assert type(loaded) is StackedAutoencoder and loaded.get_params() == stacked.get_params()
     np.testing.assert_array_equal(loaded.transform(digits_split[2]), stacked.transform(digits_split[2]))
+    assert loaded.pretraining_history_ == stacked.pretraining_history_ and len(loaded.pretraining_history_) == 3
+    assert loaded.unrolled_loss_ == stacked.unrolled_loss_ is not None
+    # a file from before the pretraining record was saved loads without it
+    import json
+
+    payload = dict(np.load(tmp_path / "s.npz"))
+    doc = json.loads(str(payload["__npae__"]))
+    for name in ("pretraining_history_", "unrolled_loss_"):
+        del doc["meta"][name]
+    payload["__npae__"] = np.array(json.dumps(doc))
+    with open(tmp_path / "old.npz", "wb") as f:
+        np.savez(f, **payload)
+    old = npae.load(tmp_path / "old.npz")
+    assert not hasattr(old, "pretraining_history_") and not hasattr(old, "unrolled_loss_")
+    np.testing.assert_array_equal(old.transform(digits_split[2]), stacked.transform(digits_split[2]))
+    doc["meta"]["unrolled_loss_"] = "low"
+    payload["__npae__"] = np.array(json.dumps(doc))
+    with open(tmp_path / "bad.npz", "wb") as f:
+        np.savez(f, **payload)
+    with pytest.raises(npae.errors.ModelFileError, match="unrolled_loss_ must be a finite number"):
+        npae.load(tmp_path / "bad.npz")
 
 
 @pytest.mark.parametrize("tied", [False, True])

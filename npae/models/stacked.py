@@ -19,7 +19,7 @@ get_weights, save/load, gradcheck of the unrolled stack).
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
 from ..validation import check_number
 from .autoencoder import Autoencoder
 from .variants import init_with
@@ -41,7 +41,8 @@ class StackedAutoencoder(Autoencoder):
     the module docstring). Fitted attributes besides Autoencoder's:
     ``pretraining_history_`` (one history per layer), ``layer_models_`` (the one-layer
     autoencoders), ``unrolled_loss_`` (the deep reconstruction loss on the training
-    data right after unrolling, before fine-tuning)."""
+    data right after unrolling, before fine-tuning). ``save`` keeps the first and the
+    last; ``layer_models_`` (whole models) are not saved."""
 
     __init__ = init_with(Autoencoder, extra={"pretrain_epochs": 10, "layer_params": None},
                          name="StackedAutoencoder")
@@ -133,3 +134,30 @@ class StackedAutoencoder(Autoencoder):
             if k < depth - 1:
                 codes = layer.transform(codes)  # once per layer, not per epoch
         self.unrolled_loss_ = float(np.mean(self._reconstruction_losses(np.asarray(X[np.sort(train_idx)]))))
+
+    # ------------------------------------------------------------ io
+    #: saved beside Autoencoder's metadata (files written before 2026-12-02 lack them: a model
+    #: loaded from one has neither attribute); ``layer_models_`` are whole models, not saved
+    _STACK_META = ("pretraining_history_", "unrolled_loss_")
+
+    def _file_meta(self):
+        meta = super()._file_meta()
+        meta.update({name: getattr(self, name) for name in self._STACK_META if hasattr(self, name)})
+        return meta
+
+    def _from_file_meta(self, meta, max_params):
+        meta = dict(meta)
+        stack = {name: meta.pop(name) for name in self._STACK_META if name in meta}
+        super()._from_file_meta(meta, max_params)
+        histories = stack.get("pretraining_history_", [])
+        if not isinstance(histories, list) or not all(
+                isinstance(h, dict) and all(isinstance(v, list) for v in h.values()) for h in histories):
+            raise DataError("pretraining_history_ must be a list of dicts of lists")
+        unrolled = stack.get("unrolled_loss_")
+        if unrolled is not None and (isinstance(unrolled, bool) or not isinstance(unrolled, (int, float))
+                                     or not np.isfinite(unrolled)):
+            raise DataError(f"unrolled_loss_ must be a finite number or null; got {unrolled!r}")
+        if "pretraining_history_" in stack:
+            self.pretraining_history_ = [{k: list(v) for k, v in h.items()} for h in histories]
+        if "unrolled_loss_" in stack:
+            self.unrolled_loss_ = None if unrolled is None else float(unrolled)
