@@ -41,7 +41,9 @@ def _codes_2d(Z):
         return Z if Z.shape[1] == 2 else np.column_stack([Z[:, 0], np.zeros(len(Z))]), False
     from .models import PCA
 
-    return PCA(2).fit_transform(Z), True
+    k = min(2, len(Z))  # one row has one principal direction at most
+    P = PCA(k).fit_transform(Z)
+    return (P if k == 2 else np.column_stack([P[:, 0], np.zeros(len(Z))])), True
 
 
 def plot_history(history, path=None, title="training"):

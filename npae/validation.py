@@ -48,8 +48,10 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
     if n_features is not None and A.shape[1] != n_features:
         raise DataError(f"{name} has {A.shape[1]} features, but {estimator or 'the model'} is expecting "
                         f"{n_features} features as input; pass data with the same columns as in fit")
+    original = A
     if dtype is not None:
-        A = A.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):  # values beyond float32's range are reported below
+            A = A.astype(dtype, copy=False)
     if A.dtype.kind == "f":
         n_bad, first = 0, None
         for start in range(0, A.shape[0], CHECK_CHUNK_ROWS):
@@ -61,6 +63,10 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
                     first = (start + bad[0][0], bad[0][1])
         if n_bad:
             r, c = first
+            if A is not original and np.isfinite(original[r, c]):
+                raise DataError(f"{name} has {n_bad} value(s) beyond {A.dtype}'s range "
+                                f"(±{np.finfo(A.dtype).max:.3g}); the first is {original[r, c]:g} at row {r}, column {c}. Scale the data, "
+                                "or use dtype='float64'")
             raise DataError(f"{name} contains {n_bad} NaN or infinite value(s); the first is "
                             f"{A[r, c]} at row {r}, column {c}. Remove or impute them before fitting")
     if unit_interval:

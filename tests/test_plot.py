@@ -85,3 +85,10 @@ def test_npae_train_writes_the_report(tmp_path):
     page = (tmp_path / "report.html").read_text()
     for name in ("history.png", "reconstructions.png", "codes.png", "latent_grid.png"):
         assert (tmp_path / name).exists() and f'alt="{name}"' in page
+
+
+def test_codes_of_one_row_plot(tmp_path):
+    """A 3-D code of one held-out row (npae train on a tiny file) has one principal direction:
+    the picture shows it on the first axis instead of failing in PCA(2)."""
+    plot.plot_codes(np.array([[0.1, 0.2, 0.3]]), path=tmp_path / "one.png")
+    check_png(tmp_path / "one.png")

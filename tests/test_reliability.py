@@ -48,6 +48,17 @@ def test_nan_and_inf_are_counted_and_located():
         Autoencoder(**FAST).fit(X)
 
 
+def test_finite_values_beyond_float32_are_not_called_nan():
+    X = np.random.default_rng(0).random((20, 5))
+    X[4, 2] = 1e39
+    with pytest.raises(DataError, match=r"1 value\(s\) beyond float32's range .* 1e\+39 at row 4, column 2. "
+                                        "Scale the data, or use dtype='float64'"):
+        Autoencoder(**FAST).fit(X)
+    from npae.validation import check_array
+
+    assert check_array(X, dtype=np.float64)[4, 2] == 1e39  # float64 holds them
+
+
 def test_wrong_feature_count_uses_scikit_learn_wording(rng):
     ae = Autoencoder(**FAST).fit(rng.random((20, 4)))
     with pytest.raises(DataError, match="X has 3 features, but Autoencoder is expecting 4 features as input"):
