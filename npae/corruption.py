@@ -46,7 +46,7 @@ def corrupt(X, corruption, level, rng, data_range=(0.0, 1.0)):
     """Apply the named corruption (or a callable ``corruption(X, rng)``): returns ``(X~, K)``;
     ``K`` is None for the identity and for callables (see the module docstring)."""
     if callable(corruption):
-        X_tilde = np.asarray(corruption(X, rng), dtype=X.dtype)
+        X_tilde = np.asarray(corruption(X.copy(), rng), dtype=X.dtype)  # X is also the target
         if X_tilde.shape != X.shape:
             raise ValueError(f"the corruption callable returned shape {X_tilde.shape}; "
                              f"it must return the shape of its input {X.shape}")

@@ -23,8 +23,11 @@ import numpy as np
 from .activations import ACTIVATIONS, sigmoid
 
 
-def _softplus(Z):
-    return np.maximum(Z, 0.0) + np.log1p(np.exp(-np.abs(Z)))
+def _bce_terms(Y, Z):
+    """softplus(Z) - Y Z as (max(Z, 0) - Y Z) + log1p(exp(-|Z|)): the first part is exactly 0
+    for a confident right logit, so a loss of 1e-11 keeps its digits (softplus(Z) first and
+    Y Z subtracted after cancels them)."""
+    return (np.maximum(Z, 0.0) - Y * Z) + np.log1p(np.exp(-np.abs(Z)))
 
 
 def mse(Y, A):
@@ -47,13 +50,13 @@ def mse_per_sample(Y, A):
 def bce(Y, Z):
     """L = mean(softplus(Z) - Y Z) = -mean(Y log sigma(Z) + (1-Y) log(1 - sigma(Z)));
     dL/dZ = (sigma(Z) - Y) / Y.size.  Y targets in [0, 1], Z logits, both (n, m)."""
-    loss = np.mean(_softplus(Z) - Y * Z, dtype=np.float64)
+    loss = np.mean(_bce_terms(Y, Z), dtype=np.float64)
     return float(loss), (1.0 / Z.size) * (sigmoid(Z) - Y)
 
 
 def bce_elementwise(Y, Z):
     """softplus(Z) - Y Z per element (the cross-entropy of each output), shape (n, m)."""
-    return _softplus(Z) - Y * Z
+    return _bce_terms(Y, Z)
 
 
 def bce_per_sample(Y, Z):

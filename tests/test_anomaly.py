@@ -73,6 +73,30 @@ def test_detector_methods_exist_only_with_contamination(rng):
         Autoencoder(contamination=0.7).fit(rng.random((10, 4)))
 
 
+def test_partial_fit_sets_and_updates_the_threshold(rng, monkeypatch):
+    """partial_fit sets offset_ from its batch (predict used to be NotFitted after partial_fit
+    alone, and a fit's threshold went stale), in n_threads as training is."""
+    import npae.models.autoencoder as module
+
+    X = rng.random((200, 6))
+    ae = Autoencoder(hidden=(3,), contamination=0.1, random_state=0)
+    for _ in range(3):
+        ae.partial_fit(X)
+    assert np.mean(ae.predict(X) == -1) == pytest.approx(0.1, abs=0.01)
+    before = ae.offset_
+    limits = []
+    real = module.thread_limit
+
+    def recording(n):
+        limits.append(n)
+        return real(n)
+
+    monkeypatch.setattr(module, "thread_limit", recording)
+    ae.set_params(n_threads=1).partial_fit(X[:100])
+    assert ae.offset_ != before and np.mean(ae.predict(X[:100]) == -1) == pytest.approx(0.1, abs=0.01)
+    assert limits == [1, 1]  # the epoch, then the statistics and threshold
+
+
 def test_detector_saves_and_loads(tmp_path, detector, digits_split):
     detector.save(tmp_path / "d.npz")
     loaded = npae.load(tmp_path / "d.npz")

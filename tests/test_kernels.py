@@ -79,6 +79,14 @@ def test_output_bce(dtype, strided):
     np.testing.assert_allclose(db, dZ_ref.sum(0), **TOL[dtype])
 
 
+def test_output_bce_keeps_the_digits_of_a_tiny_loss():
+    Y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    Z = np.where(Y == 1.0, 25.0, -25.0)
+    loss = K.output_bce(Z.copy(), np.zeros(3), Y, np.empty_like(Z), np.empty(3))
+    exact = np.log1p(np.exp(-25.0))  # every term's loss
+    assert loss == pytest.approx(exact, rel=1e-14, abs=0) and bce(Y, Z)[0] == pytest.approx(exact, rel=1e-14, abs=0)
+
+
 @pytest.mark.parametrize("strided", [False, True])
 def test_bias_sigmoid_float32_polynomials(strided):
     Z0 = arrays((7, 11), np.float32, 1, strided, scale=8.0)

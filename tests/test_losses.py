@@ -30,6 +30,15 @@ def test_bce_is_exact_at_saturation():
     np.testing.assert_allclose(dZ, [[0.0, 0.0, -0.25, 0.25]])
 
 
+def test_bce_keeps_the_digits_of_a_tiny_loss():
+    """Confident right logits: each term is log1p(exp(-25)) = 1.3887943864867583e-11, which
+    softplus(z) - y z (25 + 1.4e-11 - 25) kept to about 5 digits only."""
+    Y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    Z = np.where(Y == 1.0, 25.0, -25.0)
+    assert bce(Y, Z)[0] == pytest.approx(np.log1p(np.exp(-25.0)), rel=1e-14, abs=0)
+    np.testing.assert_allclose(bce_per_sample(Y, Z), np.log1p(np.exp(-25.0)), rtol=1e-14)
+
+
 @pytest.mark.parametrize("name,output_activation", [("mse", "sigmoid"), ("mse", "linear"), ("mse", "tanh"),
                                                      ("bce", "sigmoid")])
 def test_output_delta_gradcheck(name, output_activation, rng):

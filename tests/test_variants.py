@@ -153,6 +153,34 @@ def test_user_corruption_callable(digits):
     assert report.passed and "input" not in report.errors
 
 
+def test_a_corruption_callable_that_works_in_place_leaves_the_target_clean(digits):
+    """The callable gets its own copy of the batch: zeroing it in place (a common way to
+    write one) no longer zeroes the target the reconstruction is scored against."""
+    X = digits[0][:200]
+
+    def zero_in_place(Xb, rng):
+        Xb[...] = 0.0
+        return Xb
+
+    def zero_copy(Xb, rng):
+        return np.zeros_like(Xb)
+
+    params = dict(hidden=(16,), epochs=2, batch_size=50, random_state=0, backend="numpy")
+    in_place = Autoencoder(corruption=zero_in_place, **params).fit(X)
+    copying = Autoencoder(corruption=zero_copy, **params).fit(X)
+    assert in_place.history_["loss"] == copying.history_["loss"]
+    assert in_place.history_["loss"][-1] > 0.3  # scored against X, not against zeros
+
+
+def test_a_denoising_autoencoder_takes_corruption_none(digits):
+    """Its default noise is no mistake without a corruption (a grid over corruption takes
+    None); a noise given with corruption=None still is."""
+    X = digits[0][:100]
+    assert DenoisingAutoencoder(hidden=(8,), corruption=None, epochs=1, random_state=0).fit(X).noise == 0.3
+    with pytest.raises(ParameterError, match="noise=0.2 has no effect without a corruption"):
+        DenoisingAutoencoder(hidden=(8,), corruption=None, noise=0.2, epochs=1).fit(X)
+
+
 def test_no_corruption_at_inference(digits):
     X = digits[0][:100]
     dae = DenoisingAutoencoder(hidden=(16,), epochs=1, random_state=0).fit(X)

@@ -10,6 +10,7 @@ in one place; the estimator class only validates, orchestrates and keeps the
 results (fitted attributes end in ``_``).
 """
 
+import inspect
 import numbers
 from typing import Callable, NamedTuple
 
@@ -193,12 +194,18 @@ class Autoencoder(LatentMixin, BaseEstimator):
         check_option("backend", self.backend, set(BACKENDS))
         return hidden, dtype
 
+    @classmethod
+    def _default_noise(cls):
+        """``noise``'s default: DenoisingAutoencoder's 0.3 is no mistake under corruption=None
+        (a grid over corruption includes None); a noise the caller chose is."""
+        return inspect.signature(cls.__init__).parameters["noise"].default
+
     def _validate_regularization(self, hidden):
         if self.corruption is not None and not callable(self.corruption):
             check_option("corruption", self.corruption, CORRUPTIONS)
         check_number("noise", self.noise, low=0.0,
                       high=1.0 if self.corruption in ("masking", "salt_pepper") else None)
-        if self.noise and self.corruption is None:
+        if self.noise and self.corruption is None and self.noise != self._default_noise():
             raise ParameterError(f"noise={self.noise!r} has no effect without a corruption; set "
                                  f"corruption to one of {sorted(CORRUPTIONS)} (or noise=0)")
         check_number("contractive", self.contractive, low=0.0)
@@ -305,10 +312,16 @@ class Autoencoder(LatentMixin, BaseEstimator):
                 X_val = gather_rows(X, val_idx).astype(dtype, copy=False)
         self._pretrain(X, train_idx)
         self._train(X, train_idx, X_val, self.epochs, checkpoint=checkpoint, early_stopping=self.early_stopping)
-        self._set_code_statistics(X)
-        if self.contamination is not None:
-            self._set_threshold(X)
+        self._describe_training_data(X)
         return self
+
+    def _describe_training_data(self, X):
+        """The code statistics and, with ``contamination``, the anomaly threshold, from X (in
+        ``n_threads``, as training is)."""
+        with thread_limit(self.n_threads):
+            self._set_code_statistics(X)
+            if self.contamination is not None:
+                self._set_threshold(X)
 
     def _pretrain(self, X, train_idx):
         """Hook before end-to-end training (greedy layer-wise pretraining in StackedAutoencoder)."""
@@ -325,7 +338,9 @@ class Autoencoder(LatentMixin, BaseEstimator):
         self.threshold_ = -self.offset_
 
     def partial_fit(self, X, y=None):
-        """One pass over X in minibatches (initialising the model on the first call)."""
+        """One pass over X in minibatches (initialising the model on the first call). The code
+        statistics and, with ``contamination``, ``offset_`` and ``threshold_`` are then those
+        of this X (as scikit-learn's online outlier detectors update their offset)."""
         hidden, dtype = self._validate_params()
         if not hasattr(self, "network_"):
             X = self._check_data(X, dtype)
@@ -334,7 +349,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
             X = self._check_data(X, self.network_.dtype, n_features=self.n_features_in_,
                                  unit_interval=self.loss_ == "bce")
         self._train(X, np.arange(X.shape[0]), None, 1)
-        self._set_code_statistics(X)
+        self._describe_training_data(X)
         return self
 
     def _train(self, X, train_idx, X_val, epochs, checkpoint=None, early_stopping=False):
