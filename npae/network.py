@@ -73,6 +73,12 @@ class Network:
                 W, dW = W.T, dW.T
             self.layers.append(Dense(W, self._params[f"{s.name}.b"], dW, self._grads[f"{s.name}.b"], s.activation))
 
+    def __reduce__(self):
+        """Pickled and deep-copied as (specs, dtype, theta), rebuilt by the constructor: the
+        layers' W and b are views into ``theta`` (a tied decoder's W the transpose of its
+        encoder's), which copying each array on its own would turn into unrelated arrays."""
+        return _rebuilt_network, (self.specs, self.dtype.str, self.theta.copy())
+
     # ------------------------------------------------------------------ layout
     @property
     def n_params(self):
@@ -177,3 +183,9 @@ def autoencoder_specs(n_features, hidden, activation, code_activation, output_ac
         act = output_activation if k == depth - 1 else activation
         specs.append(LayerSpec(f"decoder.{k}", n_in, n_out, act, tied_to=depth - 1 - k if tied else None))
     return specs
+
+
+def _rebuilt_network(specs, dtype, theta):
+    net = Network(specs, dtype=dtype)
+    net.theta[:] = theta
+    return net

@@ -182,6 +182,28 @@ def saved(tmp_path, model=None):
     return model, path
 
 
+@pytest.mark.parametrize("tied", [False, True])
+def test_a_pickled_or_deep_copied_model_trains_on_as_the_original(tied, rng):
+    """Its layers' W and b must stay views into theta: copied one by one they were separate
+    arrays, so partial_fit on a copy moved a theta no layer read (and set_weights left a
+    tied decoder stale)."""
+    import copy
+    import pickle
+
+    X = rng.random((64, 6))
+    model = Autoencoder(hidden=(4, 2), tied=tied, epochs=2, random_state=0).fit(X)
+    copies = [pickle.loads(pickle.dumps(model)), copy.deepcopy(model)]
+    before = [w.copy() for w in model.get_weights()]
+    model.partial_fit(X)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    for twin in copies:
+        twin.partial_fit(X)
+        assert twin.history_["loss"] == model.history_["loss"]
+        for a, b in zip(twin.get_weights(), model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(twin.reconstruct(X), model.reconstruct(X))
+
+
 def test_pickled_object_in_npz_is_refused(tmp_path):
     _, path = saved(tmp_path)
     payload = dict(np.load(path))
