@@ -46,11 +46,14 @@ class GradcheckReport:
 
     @property
     def max_rel_error(self):
-        return max(self.errors.values(), default=0.0)
+        """The worst relative error; NaN if any array's is NaN (max() would skip it)."""
+        values = list(self.errors.values())
+        return float("nan") if any(np.isnan(v) for v in values) else max(values, default=0.0)
 
     @property
     def passed(self):
-        return bool(self.max_rel_error <= self.tol)
+        """Every checked array within ``tol`` (a NaN error fails), and at least one checked."""
+        return bool(self.errors) and all(e <= self.tol for e in self.errors.values())
 
     def table(self):
         """The report as a plain-text table, one row per checked array."""
@@ -121,6 +124,8 @@ def gradcheck(target, X=None, *, tol=1e-6, h=1e-4, tiny=1e-5, max_checks=None, c
     200 entries and a seeded random 200 of larger ones."""
     if max_checks is None:
         max_checks = 200
+    if isinstance(max_checks, bool) or not isinstance(max_checks, (int, np.integer)) or max_checks < 1:
+        raise ValueError(f"max_checks must be a positive integer (entries checked per array); got {max_checks!r}")
     if hasattr(target, "_gradcheck_problem"):
         problem = target._gradcheck_problem(X)
         arrays = dict(problem.arrays)

@@ -10,7 +10,7 @@ def _ranks(values):
     order = np.argsort(values, kind="mergesort")
     ranks = np.empty(len(values), dtype=np.float64)
     sorted_values = values[order]
-    boundaries = np.flatnonzero(np.diff(sorted_values)) + 1
+    boundaries = np.flatnonzero(sorted_values[1:] != sorted_values[:-1]) + 1  # np.diff(inf, inf) is NaN
     starts = np.concatenate([[0], boundaries])
     ends = np.concatenate([boundaries, [len(values)]])
     for start, end in zip(starts, ends):
@@ -26,6 +26,8 @@ def roc_auc_score(y_true, y_score):
     y_true, y_score = np.asarray(y_true).ravel(), np.asarray(y_score, dtype=np.float64).ravel()
     if y_true.shape != y_score.shape:
         raise DataError(f"y_true and y_score have different lengths ({len(y_true)} and {len(y_score)})")
+    if np.isnan(y_score).any():
+        raise DataError(f"y_score contains {int(np.isnan(y_score).sum())} NaN value(s); a score must be a number")
     classes = np.unique(y_true)
     if len(classes) != 2:
         raise DataError(f"roc_auc_score needs exactly two classes in y_true; got {classes.tolist()}")
@@ -89,6 +91,10 @@ def knn_accuracy(Z_train, y_train, Z_test=None, y_test=None, n_neighbors=5):
     space: of ``Z_test`` by ``Z_train``, or leave-one-out on ``Z_train`` when no test set
     is given. Z: (n, d); y: (n,)."""
     Z_train, y_train = np.asarray(Z_train, dtype=np.float64), np.asarray(y_train)
+    limit = len(Z_train) - (Z_test is None)  # leave-one-out has one neighbour fewer
+    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or \
+            not 1 <= n_neighbors <= limit:
+        raise DataError(f"n_neighbors must be an integer in [1, {limit}]; got {n_neighbors!r}")
     classes, y_index = np.unique(y_train, return_inverse=True)
     if Z_test is None:
         neighbours = _neighbour_order(Z_train)[:, :n_neighbors]

@@ -15,6 +15,10 @@ def test_roc_auc_by_hand():
     assert roc_auc_score(["a", "b", "b"], [3, 1, 2]) == 0.0
     with pytest.raises(ValueError, match="two classes"):
         roc_auc_score([1, 1], [0.1, 0.2])
+    # tied infinite scores are ties (np.diff(inf, inf) is NaN, which split them); NaN is refused
+    assert roc_auc_score([0, 1, 0, 1], [np.inf, np.inf, 1.0, 2.0]) == pytest.approx(0.625)
+    with pytest.raises(ValueError, match="1 NaN value"):
+        roc_auc_score([0, 1], [0.5, np.nan])
 
 
 def test_roc_auc_matches_scikit_learn():

@@ -78,3 +78,14 @@ def test_gradcheck_samples_large_arrays(rng):
     report = gradcheck(model, X, max_checks=25)
     assert report.rows["encoder.0.W"][1] == 25
     assert report.passed, report.table()
+
+
+def test_a_nan_gradient_anywhere_fails_and_checking_nothing_is_refused():
+    """max() over the arrays skipped a NaN that was not first, so a NaN gradient passed."""
+    a, b = np.array([1.0, 2.0]), np.array([3.0])
+    for grads in ([2 * a, np.array([np.nan])], [np.array([np.nan, 4.0]), 2 * b], [np.array([2.0, np.nan]), 2 * b]):
+        report = gradcheck(lambda grads=grads: (float((a ** 2).sum() + (b ** 2).sum()), grads), [a, b])
+        assert not report.passed and np.isnan(report.max_rel_error)
+    assert gradcheck(lambda: (float((a ** 2).sum() + (b ** 2).sum()), [2 * a, 2 * b]), [a, b]).passed
+    with pytest.raises(ValueError, match="max_checks must be a positive integer"):
+        gradcheck(lambda: (0.0, [np.zeros(2)]), [np.zeros(2)], max_checks=0)
