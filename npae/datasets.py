@@ -35,8 +35,11 @@ def read_idx(path):
     from .errors import DataError
 
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (gzip.BadGzipFile, EOFError, IsADirectoryError) as exc:  # FileNotFoundError stays what it is
+        raise DataError(f"{os.fspath(path)} could not be read as an IDX file ({exc})") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
         raise DataError(f"{os.fspath(path)} is not an IDX file (bad magic number)")
     ndim = data[3]
@@ -136,6 +139,9 @@ def load_mnist(path=None, download=False, kind="train", dtype=np.float32):
     if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != (images.shape[0],):
         raise DataError(f"MNIST files in {folder} have shapes {images.shape} and {labels.shape}; "
                         "expected (n, 28, 28) images and n labels")
+    if images.dtype != np.uint8 or labels.dtype != np.uint8 or labels.size and labels.max() > 9:
+        raise DataError(f"MNIST files in {folder} hold {images.dtype} images and {labels.dtype} labels "
+                        f"(up to {labels.max() if labels.size else '-'}); the originals hold bytes, labels 0..9")
     return (images.reshape(len(images), 784) / np.float32(255.0)).astype(dtype), labels.astype(np.int64)
 
 
@@ -152,12 +158,13 @@ def make_manifold(kind="swiss_roll", n_samples=1000, noise=0.0, ambient_dim=3, r
     seeded random map with orthonormal columns (distances are preserved), then
     Gaussian noise of standard deviation ``noise`` is added in the ambient space."""
     from .errors import DataError
-    from .validation import check_random_state
+    from .validation import check_number, check_random_state
 
-    if kind not in MANIFOLDS:
+    if not isinstance(kind, str) or kind not in MANIFOLDS:
         raise DataError(f"kind={kind!r} is not valid; choose one of {list(MANIFOLDS)}")
-    if ambient_dim < 3 or n_samples < 1:
-        raise DataError(f"need ambient_dim >= 3 and n_samples >= 1; got {ambient_dim} and {n_samples}")
+    check_number("n_samples", n_samples, low=1, integer=True)
+    check_number("ambient_dim", ambient_dim, low=3, integer=True)
+    check_number("noise", noise, low=0.0)
     rng = check_random_state(random_state)
     u, v = rng.random(n_samples), rng.random(n_samples)
     if kind == "swiss_roll":

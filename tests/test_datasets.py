@@ -56,6 +56,32 @@ def test_corrupt_idx_files_are_refused(tmp_path):
         datasets.load_mnist(tmp_path / "empty")
 
 
+def test_mnist_files_of_another_type_or_not_gzip_are_refused(tmp_path):
+    """Float images passed [0, 1], labels over 9 loaded silently, and a file that is not gzip
+    raised a bare BadGzipFile."""
+    images, labels = small_mnist(tmp_path)
+    img_name, lab_name = datasets.MNIST_FILES["test"]
+    write_idx(tmp_path / lab_name, np.where(labels == labels[0], 200, labels).astype(np.uint8))
+    with pytest.raises(DataError, match=r"uint8 labels \(up to 200\); the originals hold bytes, labels 0..9"):
+        datasets.load_mnist(tmp_path, kind="test")
+    write_idx(tmp_path / lab_name, labels)
+    write_idx(tmp_path / img_name, images.astype(">f4") * 4.0, type_code=0x0D)
+    with pytest.raises(DataError, match=">f4 images"):
+        datasets.load_mnist(tmp_path, kind="test")
+    (tmp_path / img_name).write_bytes(b"\x00\x00\x08\x03 not gzip")
+    with pytest.raises(DataError, match="could not be read as an IDX file"):
+        datasets.load_mnist(tmp_path, kind="test")
+
+
+@pytest.mark.parametrize("bad,match", [(dict(n_samples=2.5), "n_samples must be an integer"),
+                                       (dict(ambient_dim=4.0), "ambient_dim must be an integer"),
+                                       (dict(noise=-1), "noise must be >= 0"),
+                                       (dict(noise=np.nan), "noise must be a finite number")])
+def test_make_manifold_checks_its_numbers(bad, match):
+    with pytest.raises(ValueError, match=match):
+        datasets.make_manifold(**bad)
+
+
 @pytest.mark.skipif(not SHARED.exists(), reason="the shared MNIST files are not beside the checkout")
 def test_reads_the_real_mnist_test_set():
     X, y = datasets.load_mnist(SHARED, kind="test")

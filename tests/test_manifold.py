@@ -138,6 +138,14 @@ def test_interpolate_walks_the_code_line(digits_2d):
     codes = model.transform(path)
     za, zb = model.transform(X[:2])
     np.testing.assert_allclose(codes[2], (za + zb) / 2, atol=0.3 * np.linalg.norm(zb - za) + 1e-3)
+    with pytest.raises(DataError, match="x_a must be one row"):  # it used the first row silently
+        model.interpolate(X[:3], X[3:6])
+    for bad, match in ((dict(n_samples=-1), "n_samples must be >= 1"), (dict(n_samples=2.5), "an integer"),
+                       (dict(scale=-1.0), "scale must be >= 0")):
+        with pytest.raises(ValueError, match=match):
+            model.sample(**bad)
+    with pytest.raises(DataError, match=r"n_neighbors must be an integer in \[1, 1\]"):
+        knn_accuracy(codes[:2], [0, 1], n_neighbors=0)
 
 
 def test_latent_grid(digits_2d, digits):

@@ -84,3 +84,13 @@ def test_not_fitted_error_is_also_scikit_learns(rng):
         Autoencoder().transform(rng.random((2, 3)))
     with pytest.raises(NotFittedError):
         Autoencoder().transform(rng.random((2, 3)))
+
+
+def test_set_params_sets_an_estimator_before_its_nested_parameters(digits):
+    """As scikit-learn: encoder__epochs given before encoder still reaches the new encoder
+    (it was set on the old one, then replaced); a nested key under a non-estimator is named."""
+    new = npae.Autoencoder(epochs=20)
+    clf = npae.Classifier().set_params(encoder__epochs=7, encoder=new)
+    assert clf.encoder is new and new.epochs == 7
+    with pytest.raises(ValueError, match="encoder__epochs sets a parameter of encoder, which is NoneType"):
+        npae.Classifier().set_params(encoder__epochs=7)

@@ -51,17 +51,25 @@ class BaseEstimator:
         return params
 
     def set_params(self, **params):
-        """Set constructor parameters (``name__sub`` for nested ones); returns self."""
+        """Set constructor parameters (``name__sub`` for nested ones); returns self. As in
+        scikit-learn, ``name`` is set before any ``name__sub``, whatever the order given."""
         valid = self._get_param_names()
+        nested = {}
         for key, value in params.items():
             name, _, sub = key.partition("__")
             if name not in valid:
                 raise ParameterError(f"{type(self).__name__} has no parameter {name!r}; "
                                      f"valid parameters: {valid}")
             if sub:
-                getattr(self, name).set_params(**{sub: value})
+                nested.setdefault(name, {})[sub] = value
             else:
                 setattr(self, name, value)
+        for name, subs in nested.items():
+            target = getattr(self, name)
+            if not hasattr(target, "set_params"):
+                raise ParameterError(f"{name}__{next(iter(subs))} sets a parameter of {name}, which is "
+                                     f"{type(target).__name__}, not an estimator")
+            target.set_params(**subs)
         return self
 
     def _file_params(self):

@@ -9,7 +9,7 @@ the training data); these methods draw from it and decode.
 import numpy as np
 
 from ..errors import DataError
-from ..validation import check_is_fitted, check_random_state
+from ..validation import check_is_fitted, check_number, check_random_state
 
 
 def code_statistics(Z):
@@ -31,6 +31,8 @@ class LatentMixin:
         region of the manifold around given points. Returns (n_samples [* m], n_features).
         Randomness comes from ``random_state`` (default: the model's own generator)."""
         check_is_fitted(self, "code_mean_")
+        check_number("n_samples", n_samples, low=1, integer=True)
+        check_number("scale", scale, low=0.0)
         rng = self._rng if random_state is None else check_random_state(random_state)
         if around is None:
             Z = rng.multivariate_normal(self.code_mean_, self.code_cov_, size=n_samples, method="eigh")
@@ -43,9 +45,15 @@ class LatentMixin:
     def interpolate(self, x_a, x_b, steps=8):
         """Decode the straight line between the codes of x_a and x_b (each (n_features,)):
         ``steps`` points from h(x_a) to h(x_b) inclusive. Returns (steps, n_features)."""
-        if steps < 2:
-            raise DataError(f"steps={steps} must be at least 2")
-        za, zb = self.transform(np.atleast_2d(x_a))[0], self.transform(np.atleast_2d(x_b))[0]
+        check_number("steps", steps, low=2, integer=True)
+        ends = []
+        for name, x in (("x_a", x_a), ("x_b", x_b)):
+            x = np.asarray(x)
+            if x.ndim > 2 or x.ndim == 2 and x.shape[0] != 1:
+                raise DataError(f"{name} must be one row (n_features,); got shape {x.shape} (interpolate "
+                                "each pair of rows on its own)")
+            ends.append(self.transform(np.atleast_2d(x))[0])
+        za, zb = ends
         t = np.linspace(0.0, 1.0, steps)[:, None]
         return self.inverse_transform((1 - t) * za + t * zb)
 
