@@ -81,18 +81,16 @@ def download_mnist_file(name, folder, mirrors=MNIST_MIRRORS, timeout=30):
     """Fetch one MNIST file into ``folder``: written to a temporary file, checked against
     its SHA-256, then renamed; nothing is left behind on failure."""
     import os
-    import tempfile
     import urllib.request
 
     from .errors import DataError
-    from .io import file_mode
+    from .io import temporary_file
 
     os.makedirs(folder, exist_ok=True)
     errors = []
     for mirror in mirrors:
-        fd, tmp = tempfile.mkstemp(prefix=".download-", dir=folder)
+        fd, tmp = temporary_file(os.path.join(folder, name), prefix=".download-")
         try:
-            os.chmod(tmp, file_mode(os.path.join(folder, name)))  # not mkstemp's private 0600
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(mirror + name, timeout=timeout) as response:
                 for block in iter(lambda: response.read(1 << 20), b""):
                     out.write(block)

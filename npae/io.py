@@ -22,7 +22,7 @@ renames it over the target: a crash never leaves a half-written model.
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 
 import numpy as np
@@ -92,25 +92,32 @@ def save(model, path):
     write_atomic(path, lambda f: np.savez(f, **payload))
 
 
-def file_mode(path):
-    """The permissions of the file being replaced, else those open() would give a new one
-    (0666 less the umask, which can only be read by setting it: set back at once)."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+def temporary_file(path, prefix=".npae-"):
+    """``(fd, name)`` of a new file beside ``path`` for writing it atomically: created with
+    mode 0666, which the system narrows by the umask as open() does (mkstemp's 0600 made
+    every saved file private), then given the permissions of the file it will replace."""
+    folder = os.path.dirname(os.path.abspath(path))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = os.path.join(folder, f"{prefix}{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(name, flags, 0o666)
+        except FileExistsError:
+            continue
+        try:
+            os.chmod(name, os.stat(path).st_mode & 0o7777)
+        except OSError:  # no file to replace yet, or a file system without permissions
+            pass
+        return fd, name
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def write_atomic(path, write, mode="wb"):
     """``write(f)`` into a temporary file in ``path``'s folder, flushed and fsynced, then
     renamed over ``path``: a crash or a reader never sees half a file."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".npae-", suffix=".tmp", dir=folder)
+    fd, tmp = temporary_file(path)
     try:
-        os.chmod(tmp, file_mode(path))  # mkstemp's 0600 would make every saved file private
         with os.fdopen(fd, mode) as f:
             write(f)
             f.flush()

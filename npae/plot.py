@@ -19,9 +19,11 @@ def _figure(width, height):
 
 
 def _finish(fig, path):
-    if path is not None:  # atomically: a crash leaves the old picture or none, never half of one
+    if isinstance(path, (str, os.PathLike)):  # atomically: a crash leaves the old picture or none
         fmt = os.path.splitext(os.fspath(path))[1][1:].lower() or None
         write_atomic(path, lambda f: fig.savefig(f, dpi=100, format=fmt))
+    elif path is not None:  # a file object of the caller's
+        fig.savefig(path, dpi=100)
     return fig
 
 

@@ -53,22 +53,30 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
         with np.errstate(over="ignore"):  # values beyond float32's range are reported below
             A = A.astype(dtype, copy=False)
     if A.dtype.kind == "f":
-        n_bad, first = 0, None
+        n_bad, first, n_over, first_over = 0, None, 0, None
+        cast = A is not original and original.dtype.kind in "biuf"
         for start in range(0, A.shape[0], CHECK_CHUNK_ROWS):
             finite = np.isfinite(A[start:start + CHECK_CHUNK_ROWS])
             if not finite.all():
-                bad = np.argwhere(~finite)
-                n_bad += len(bad)
-                if first is None:
-                    first = (start + bad[0][0], bad[0][1])
+                bad = ~finite
+                if cast:  # finite before the cast to a narrower float: an overflow, not a NaN
+                    over = bad & np.isfinite(original[start:start + CHECK_CHUNK_ROWS])
+                    if over.any():
+                        n_over += int(over.sum())
+                        first_over = first_over or tuple(int(v) for v in np.argwhere(over)[0] + (start, 0))
+                    bad &= ~over
+                if bad.any():
+                    n_bad += int(bad.sum())
+                    first = first or tuple(int(v) for v in np.argwhere(bad)[0] + (start, 0))
         if n_bad:
             r, c = first
-            if A is not original and np.isfinite(original[r, c]):
-                raise DataError(f"{name} has {n_bad} value(s) beyond {A.dtype}'s range "
-                                f"(±{np.finfo(A.dtype).max:.3g}); the first is {original[r, c]:g} at row {r}, column {c}. Scale the data, "
-                                "or use dtype='float64'")
             raise DataError(f"{name} contains {n_bad} NaN or infinite value(s); the first is "
                             f"{A[r, c]} at row {r}, column {c}. Remove or impute them before fitting")
+        if n_over:
+            r, c = first_over
+            raise DataError(f"{name} has {n_over} value(s) beyond {A.dtype}'s range "
+                            f"(±{np.finfo(A.dtype).max:.3g}); the first is {original[r, c]:g} at row {r}, "
+                            f"column {c}. Scale the data, or use dtype='float64'")
     if unit_interval:
         lo, hi = data_range(A)
         if lo < 0.0 or hi > 1.0:
@@ -117,7 +125,10 @@ def check_option(name, value, valid):
 
 
 def check_number(name, value, *, low=None, high=None, low_open=False, high_open=False, integer=False):
-    """``value`` must be a real number (an integer if ``integer``) in the given range."""
+    """``value`` must be a real number (an integer if ``integer``) in the given range; a 0-d
+    array is taken as its number."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind) or (not integer and not np.isfinite(value)):
         raise ParameterError(f"{name} must be {'an integer' if integer else 'a finite number'}; got {value!r}")

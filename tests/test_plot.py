@@ -92,3 +92,11 @@ def test_codes_of_one_row_plot(tmp_path):
     the picture shows it on the first axis instead of failing in PCA(2)."""
     plot.plot_codes(np.array([[0.1, 0.2, 0.3]]), path=tmp_path / "one.png")
     check_png(tmp_path / "one.png")
+
+
+def test_a_figure_saves_to_a_file_object(model):
+    import io
+
+    buffer = io.BytesIO()
+    plot.plot_history(model, path=buffer)
+    assert buffer.getvalue().startswith(PNG)

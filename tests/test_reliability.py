@@ -57,6 +57,9 @@ def test_finite_values_beyond_float32_are_not_called_nan():
     from npae.validation import check_array
 
     assert check_array(X, dtype=np.float64)[4, 2] == 1e39  # float64 holds them
+    X[1, 1] = X[9, 0] = np.nan  # NaN and overflow counted apart, the NaN first
+    with pytest.raises(DataError, match=r"X contains 2 NaN or infinite value\(s\); the first is nan at row 1"):
+        check_array(X, dtype=np.float32)
 
 
 def test_wrong_feature_count_uses_scikit_learn_wording(rng):

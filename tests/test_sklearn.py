@@ -94,3 +94,21 @@ def test_set_params_sets_an_estimator_before_its_nested_parameters(digits):
     assert clf.encoder is new and new.epochs == 7
     with pytest.raises(ValueError, match="encoder__epochs sets a parameter of encoder, which is NoneType"):
         npae.Classifier().set_params(encoder__epochs=7)
+
+
+@pytest.mark.parametrize("make", [lambda: PCA(2), lambda: npae.Classifier(epochs=1, random_state=0)])
+def test_a_refit_on_an_array_drops_the_names_of_a_frame(make, digits):
+    X, y = digits
+
+    class Frame:  # what feature_names reads from a DataFrame
+        columns = np.array([f"p{i}" for i in range(X.shape[1])], dtype=object)
+
+        def __array__(self, dtype=None, copy=None):
+            return X
+
+    model = make()
+    fit = (lambda data: model.fit(data, y)) if isinstance(model, npae.Classifier) else model.fit
+    fit(Frame())
+    assert model.feature_names_in_[0] == "p0"
+    fit(X)
+    assert not hasattr(model, "feature_names_in_")

@@ -147,6 +147,9 @@ def test_classifier_checks_validation_labels_and_scores_a_column_y(digits_split)
         Classifier(epochs=1).fit(Xtr, ytr, validation_data=(Xte, yte.astype(str)))
     with pytest.raises(DataError, match="mixes strings and integers"):
         Classifier(epochs=1).fit(Xtr[:4], np.array(["a", 1, "b", 2], dtype=object))
+    # integers in an object array are the same labels as int64 ones
+    objects = Classifier(epochs=1, random_state=0).fit(Xtr, ytr.astype(object), validation_data=(Xte, yte))
+    assert objects.classes_.dtype == np.int64 and objects.score(Xte, yte.astype(object)) == objects.score(Xte, yte)
 
 
 def test_classifier_refit_and_interrupt_leave_consistent_attributes(digits_split, monkeypatch):

@@ -78,6 +78,8 @@ def check_labels(y, n_samples, name="y"):
         if len(kinds) > 1:
             raise DataError(f"{name} mixes strings and integers; pass labels of one type (e.g. all strings: "
                             "np.asarray(y).astype(str))")
+        if y.size:  # as a plain array: object integers and int64 ones are the same labels
+            y = y.astype(str if kinds == {str} else np.int64)
     return y
 
 

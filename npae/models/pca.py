@@ -28,6 +28,7 @@ class PCA(BaseEstimator):
     def fit(self, X, y=None):
         names = feature_names(X)
         X = check_array(X, dtype=np.float64)
+        self.__dict__.pop("feature_names_in_", None)  # a refit on an array keeps no names of an earlier fit
         if names is not None:
             self.feature_names_in_ = names
         n, d = X.shape
