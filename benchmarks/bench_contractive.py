@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from common import fmt, machine, markdown_table, matmul_limit, write_json
+from common import every_framework_threads, fmt, machine, markdown_table, matmul_limit, write_json
 
 N_IN, N_HIDDEN, BATCH, LAM = 784, 512, 128, 0.1
 
@@ -88,6 +88,15 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args()
+    try:
+        import torch  # noqa: F401  (imported first, so its threads are set too)
+    except ImportError:
+        pass
+    with every_framework_threads(args.threads):
+        run(args)
+
+
+def run(args):
     n, epochs, batches = (2048, 3, 2) if args.quick else (8192, 6, 5)
     X = np.random.default_rng(0).random((n, N_IN), dtype=np.float32)
     r = {"limit": matmul_limit([N_IN, N_HIDDEN, N_IN], BATCH),

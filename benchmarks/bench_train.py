@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from common import best_time, fmt, machine, markdown_table, matmul_limit, torch_matmul, write_json
+from common import (best_time, every_framework_threads, fmt, machine, markdown_table, matmul_limit, torch_matmul,
+                    write_json)
 
 WORKLOADS = {
     "W1 small": dict(sizes=[64, 32, 8, 32, 64], hidden_act="sigmoid", code_act="sigmoid", batch=64, n=16384),
@@ -128,6 +129,15 @@ def main():
     parser.add_argument("--only", nargs="*", help="workload name prefixes, e.g. W1 W3")
     parser.add_argument("--rounds", type=int, default=3, help="alternating fits of npae numba and PyTorch")
     args = parser.parse_args()
+    try:
+        import torch  # noqa: F401  (imported first, so its threads are set too)
+    except ImportError:
+        pass
+    with every_framework_threads(args.threads):
+        run(args)
+
+
+def run(args):
     epochs = 3 if args.quick else 6
     try:
         import torch  # noqa: F401
@@ -150,9 +160,6 @@ def main():
         X = data(w)
         r = {"limit": matmul_limit(w["sizes"], w["batch"])}
         if have_torch:
-            import torch
-
-            torch.set_num_threads(args.threads)
             r["torch_limit"] = matmul_limit(w["sizes"], w["batch"], matmul=torch_matmul)
         rounds = {"npae_numba": [], "torch": []}
         for _ in range(args.rounds):  # alternately, so that a drift of the machine hits both

@@ -4,6 +4,7 @@ Benchmarks are programs, not tests: they print a table and write JSON; timings
 are only ever compared side by side within one run (ratios).
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -17,6 +18,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # run from a checkout without installing
 
 from npae.io import write_atomic  # noqa: E402  (after the path, so a checkout's npae is used)
+from npae.backend import thread_limit  # noqa: E402
+
+
+@contextlib.contextmanager
+def every_framework_threads(n_threads):
+    """``n_threads`` for NumPy's BLAS and numba (npae's thread_limit) and for PyTorch when it
+    is imported, restored after: the limits, scikit-learn and inference then run on the same
+    threads as the fits they are compared with."""
+    torch = sys.modules.get("torch")
+    previous = torch.get_num_threads() if torch is not None else None
+    try:
+        if torch is not None:
+            torch.set_num_threads(n_threads)
+        with thread_limit(n_threads):
+            yield
+    finally:
+        if previous is not None:
+            torch.set_num_threads(previous)
 
 
 def machine():

@@ -4,7 +4,7 @@
 
 Builds bench_train.py's model for the workload, then runs ``FusedStep`` with each BLAS
 product and each numba kernel wrapped in a timer (a wrapper costs well under a
-microsecond per call; the step is otherwise unchanged). Prints the median time per step
+microsecond per call; the step is otherwise unchanged). Prints the mean time per step
 of every phase and, beside each product, the best time of the same product called alone
 on the same layout (the matrix-product limit's measure): how much of a step is products,
 how much they lose inside a step, and what the rest costs. Times are means over the
