@@ -105,7 +105,7 @@ def temporary_file(path, prefix=".npae-"):
         except FileExistsError:
             continue
         try:
-            os.chmod(name, os.stat(path).st_mode & 0o7777)
+            os.chmod(name, os.stat(path).st_mode & 0o777)
         except OSError:  # no file to replace yet, or a file system without permissions
             pass
         return fd, name
