@@ -20,3 +20,30 @@ def digits_split(digits):
     order = np.random.default_rng(0).permutation(len(X))
     tr, te = order[:1400], order[1400:]
     return X[tr], y[tr], X[te], y[te]
+
+
+def assert_same_model(loaded, model, X):
+    """``loaded`` (from a file) is ``model``: same class and parameters, every weight array,
+    the fitted attributes a file keeps, and every output on X (the decoder and the
+    detector's threshold included, not only the encoder)."""
+    import json
+
+    assert type(loaded) is type(model) and loaded.get_params() == model.get_params()
+    weights = getattr(model, "get_weights", None)
+    if weights is not None:
+        assert len(loaded.get_weights()) == len(weights())
+        for a, b in zip(loaded.get_weights(), weights()):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+    for name in ("loss_", "output_activation_", "n_features_in_", "n_iter_", "data_range_", "offset_",
+                 "threshold_", "n_components_", "unrolled_loss_"):
+        if hasattr(model, name):
+            assert getattr(loaded, name) == getattr(model, name), name
+    for name in ("classes_", "mean_", "components_", "explained_variance_", "code_mean_", "code_cov_"):
+        if hasattr(model, name):
+            np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
+    if hasattr(model, "history_"):  # JSON keeps tuples as lists
+        assert json.loads(json.dumps(loaded.history_)) == json.loads(json.dumps(model.history_))
+    for method in ("transform", "reconstruct", "score_samples", "decision_function", "predict", "predict_proba"):
+        if hasattr(model, method):
+            np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(model, method)(X))

@@ -299,12 +299,16 @@ CASES += [dict(activation="sigmoid", contractive=0.2), dict(activation="tanh", c
           dict(activation="softplus", corruption="masking", noise=0.2, contractive=0.1, weight_decay=0.01)]
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("params", CASES, ids=[str(i) for i in range(len(CASES))])
-def test_fused_step_equals_reference_objective(params):
+def test_fused_step_equals_reference_objective(params, dtype):
+    """To float64's last digits; float32 within its precision (its sigmoid, tanh and bce
+    kernels are polynomials good to about 1e-7 relative, the reference calls libm)."""
     rng = np.random.default_rng(0)
     X = rng.uniform(0.05, 0.95, size=(9, 7)) if params.get("loss", "bce") == "bce" else rng.normal(size=(9, 7))
+    X = X.astype(dtype)
     hidden = (5,) if params.get("contractive") else (6, 4, 3)
-    model = Autoencoder(hidden=hidden, epochs=0, dtype="float64", random_state=1, **params).fit(X)
+    model = Autoencoder(hidden=hidden, epochs=0, dtype=dtype, random_state=1, **params).fit(X)
     net = model.network_
     objective = model._objective()
     step = FusedStep(net, objective, None, model.corruption, model.noise, model.data_range_,
@@ -318,9 +322,12 @@ def test_fused_step_equals_reference_objective(params):
     X_in = X if model.corruption is None else corrupt(X, model.corruption, model.noise, np.random.default_rng(5),
                                                       model.data_range_)[0]
     loss_ref, parts_ref, _ = autoencoder_objective(net, X_in, X, objective)
-    assert loss == pytest.approx(loss_ref, rel=1e-12)
+    exact = dtype == "float64"
+    assert loss == pytest.approx(loss_ref, rel=1e-12 if exact else 1e-5)
     assert parts.keys() == parts_ref.keys()
-    np.testing.assert_allclose(fused_grad, net.grad, rtol=1e-11, atol=1e-15)
+    scale = np.abs(net.grad).max()
+    np.testing.assert_allclose(fused_grad, net.grad, rtol=1e-11 if exact else 1e-4,
+                               atol=1e-15 if exact else 1e-5 * scale)
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
