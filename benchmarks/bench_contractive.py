@@ -88,10 +88,6 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args()
-    try:
-        import torch  # noqa: F401  (imported first, so its threads are set too)
-    except ImportError:
-        pass
     with every_framework_threads(args.threads):
         run(args)
 

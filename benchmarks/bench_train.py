@@ -129,10 +129,6 @@ def main():
     parser.add_argument("--only", nargs="*", help="workload name prefixes, e.g. W1 W3")
     parser.add_argument("--rounds", type=int, default=3, help="alternating fits of npae numba and PyTorch")
     args = parser.parse_args()
-    try:
-        import torch  # noqa: F401  (imported first, so its threads are set too)
-    except ImportError:
-        pass
     with every_framework_threads(args.threads):
         run(args)
 

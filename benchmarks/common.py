@@ -23,10 +23,13 @@ from npae.backend import thread_limit  # noqa: E402
 
 @contextlib.contextmanager
 def every_framework_threads(n_threads):
-    """``n_threads`` for NumPy's BLAS and numba (npae's thread_limit) and for PyTorch when it
-    is imported, restored after: the limits, scikit-learn and inference then run on the same
+    """``n_threads`` for NumPy's BLAS and numba (npae's thread_limit) and for PyTorch where it
+    is installed, restored after: the limits, scikit-learn and inference then run on the same
     threads as the fits they are compared with."""
-    torch = sys.modules.get("torch")
+    try:
+        import torch
+    except ImportError:
+        torch = None
     previous = torch.get_num_threads() if torch is not None else None
     try:
         if torch is not None:
