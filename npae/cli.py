@@ -22,6 +22,7 @@ import numpy as np
 
 from . import __version__
 from .errors import DataError, NpaeError
+from .io import write_atomic
 
 KINDS = {"autoencoder": "Autoencoder", "denoising": "DenoisingAutoencoder",
          "contractive": "ContractiveAutoencoder", "sparse": "SparseAutoencoder"}
@@ -75,8 +76,6 @@ def read_matrix(path):
 
 def write_matrix(path, array):
     """Write an array as .npy or .csv (by the file's extension), atomically."""
-    from .io import write_atomic
-
     if not path.endswith((".npy", ".csv")):
         raise DataError(f"{path}: use a .npy or .csv output file")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -149,7 +148,6 @@ def train_command(args):
 
 def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
     """The model, its history and a text report (numbers: final losses, PCA comparison)."""
-    from .io import write_atomic
     from .models import PCA
 
     X_test = np.asarray(X_test, dtype=np.float64)

@@ -184,6 +184,14 @@ def check_keys(what, found, required, optional=()):
             if part))
 
 
+def history_from_file(name, value):
+    """A saved ``history_`` (a dict of per-epoch lists) as a fresh dict of lists, or a
+    DataError naming ``name``."""
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise DataError(f"{name} must be a dict of lists")
+    return {k: list(v) for k, v in value.items()}
+
+
 def check_is_fitted(estimator, attribute="network_"):
     if not hasattr(estimator, attribute):
         raise not_fitted_error(f"This {type(estimator).__name__} instance is not fitted yet; "

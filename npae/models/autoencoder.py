@@ -29,7 +29,8 @@ from ..penalties import weight_decay as weight_decay_penalty
 from ..training import (gather_rows, lr_decay, lr_milestones, plateau_history, run_epochs, split_validation,
                         starting_rate)
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option,
-                          check_random_state, check_training_options, data_range, feature_names)
+                          check_random_state, check_training_options, data_range, feature_names,
+                          history_from_file)
 from .base import BaseEstimator, available_if
 from .latent import LatentMixin, code_statistics
 
@@ -574,13 +575,12 @@ class Autoencoder(LatentMixin, BaseEstimator):
         check_option("output_activation_", meta["output_activation_"], ACTIVATIONS)
         check_number("n_features_in_", meta["n_features_in_"], low=1, integer=True)
         check_number("n_iter_", meta["n_iter_"], low=0, integer=True)
-        if not isinstance(meta["history_"], dict):
-            raise DataError("history_ must be a dict of lists")
+        history = history_from_file("history_", meta["history_"])
         self.loss_, self.output_activation_ = meta["loss_"], meta["output_activation_"]
         if self.loss_ == "bce" and self.output_activation_ != "sigmoid":
             raise DataError("loss_='bce' needs output_activation_='sigmoid'")
         self.n_features_in_, self.n_iter_ = meta["n_features_in_"], meta["n_iter_"]
-        self.history_ = {k: list(v) for k, v in meta["history_"].items()}
+        self.history_ = history
         self.backend_ = check_option("backend_", meta["backend_"], {"numpy", "numba"})
         low, high = (float(v) for v in meta["data_range_"])
         if not (np.isfinite(low) and np.isfinite(high) and low <= high):

@@ -27,7 +27,7 @@ from ..optim import make_optimizer
 from ..penalties import weight_decay as weight_decay_penalty
 from ..training import lr_decay, lr_milestones, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
-                          check_training_options, feature_names)
+                          check_training_options, feature_names, history_from_file)
 from .autoencoder import PREDICT_CHUNK, Autoencoder, GradcheckProblem, Objective
 from .base import BaseEstimator
 
@@ -143,9 +143,8 @@ class Classifier(BaseEstimator):
     def _validate_params(self):
         try:
             hidden = (self.hidden,) if isinstance(self.hidden, numbers.Integral) else tuple(self.hidden)
-        except TypeError:
-            raise ParameterError(f"hidden must be a sequence of positive integers (may be empty); "
-                                 f"got {self.hidden!r}") from None
+        except TypeError:  # not a sequence: refused below with the same message
+            hidden = (None,)
         if any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1 for h in hidden):
             raise ParameterError(f"hidden must be a sequence of positive integers (may be empty); got {self.hidden!r}")
         check_option("activation", self.activation, ACTIVATIONS)
@@ -353,13 +352,11 @@ class Classifier(BaseEstimator):
             raise DataError("classes_ must be a sorted list of at least two distinct labels")
         check_number("n_features_in_", meta["n_features_in_"], low=1, integer=True)
         check_number("n_iter_", meta["n_iter_"], low=0, integer=True)
-        history = meta["history_"]
-        if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
-            raise DataError("history_ must be a dict of lists")
+        history = history_from_file("history_", meta["history_"])
         if not meta["network"]:
             raise DataError("the stored network has no layers")
         self.classes_, self.n_features_in_, self.n_iter_ = classes, meta["n_features_in_"], meta["n_iter_"]
-        self.history_ = {k: list(v) for k, v in history.items()}
+        self.history_ = history
         self.backend_ = check_option("backend_", meta.get("backend_", "numpy"), {"numpy", "numba"})
         specs = [LayerSpec(str(n), int(a), int(b), str(act), None) for n, a, b, act, _ in meta["network"]]
         encoder = meta["encoder_network"]

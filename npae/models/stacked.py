@@ -20,7 +20,7 @@ get_weights, save/load, gradcheck of the unrolled stack).
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..validation import check_number
+from ..validation import check_number, history_from_file
 from .autoencoder import Autoencoder
 from .variants import init_with
 
@@ -150,14 +150,14 @@ class StackedAutoencoder(Autoencoder):
         stack = {name: meta.pop(name) for name in self._STACK_META if name in meta}
         super()._from_file_meta(meta, max_params)
         histories = stack.get("pretraining_history_", [])
-        if not isinstance(histories, list) or not all(
-                isinstance(h, dict) and all(isinstance(v, list) for v in h.values()) for h in histories):
+        if not isinstance(histories, list):
             raise DataError("pretraining_history_ must be a list of dicts of lists")
+        histories = [history_from_file(f"pretraining_history_[{k}]", h) for k, h in enumerate(histories)]
         unrolled = stack.get("unrolled_loss_")
         if unrolled is not None and (isinstance(unrolled, bool) or not isinstance(unrolled, (int, float))
                                      or not np.isfinite(unrolled)):
             raise DataError(f"unrolled_loss_ must be a finite number or null; got {unrolled!r}")
         if "pretraining_history_" in stack:
-            self.pretraining_history_ = [{k: list(v) for k, v in h.items()} for h in histories]
+            self.pretraining_history_ = histories
         if "unrolled_loss_" in stack:
             self.unrolled_loss_ = None if unrolled is None else float(unrolled)
