@@ -96,20 +96,14 @@ def temporary_file(path, prefix=".npae-"):
     """``(fd, name)`` of a new file beside ``path`` for writing it atomically: created with
     mode 0666, which the system narrows by the umask as open() does (mkstemp's 0600 made
     every saved file private), then given the permissions of the file it will replace."""
-    folder = os.path.dirname(os.path.abspath(path))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        name = os.path.join(folder, f"{prefix}{secrets.token_hex(8)}.tmp")
-        try:
-            fd = os.open(name, flags, 0o666)
-        except FileExistsError:
-            continue
-        try:
-            os.chmod(name, os.stat(path).st_mode & 0o777)
-        except OSError:  # no file to replace yet, or a file system without permissions
-            pass
-        return fd, name
-    raise FileExistsError(f"no free temporary name beside {path}")
+    name = os.path.join(os.path.dirname(os.path.abspath(path)), f"{prefix}{secrets.token_hex(8)}.tmp")
+    # O_EXCL: a 64-bit random name that exists already is refused, never reused
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        os.chmod(name, os.stat(path).st_mode & 0o777)
+    except OSError:  # no file to replace yet, or a file system without permissions
+        pass
+    return fd, name
 
 
 def write_atomic(path, write, mode="wb"):

@@ -152,10 +152,11 @@ def _progress_bar(epoch, epochs, batch, n_batches, width=30):
         sys.stderr.write("\r" + " " * (width + 40) + "\r")
 
 
-def _diverged(theta, best_theta, last_good, result, history, on_divergence, epoch, batch, what):
-    """Restore the best epoch's weights (with early stopping) or the last good epoch's, record
-    ``(epoch, batch)`` in ``history["diverged_at"]``, then warn and return ``result`` or raise."""
-    theta[:] = best_theta if best_theta is not None else last_good
+def _diverged(theta, restore, result, history, on_divergence, epoch, batch, what):
+    """Restore ``restore`` (the best epoch's weights with early stopping, else the last good
+    epoch's), record ``(epoch, batch)`` in ``history["diverged_at"]``, then warn and return
+    ``result`` or raise."""
+    theta[:] = restore
     result["diverged"] = True
     history.setdefault("diverged_at", []).append((epoch, batch))
     msg = (f"training diverged at epoch {epoch}, batch {batch}: {what}. The weights of the last good "
@@ -190,6 +191,10 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     best, best_epoch, bad_epochs = np.inf, None, 0
     plateau_best, plateau = plateau_state if plateau_state is not None else (np.inf, 0)
     result = {"stopped_early": False, "best_epoch": None, "diverged": False}
+
+    def good():  # the weights a divergence restores
+        return best_theta if best_theta is not None and best_epoch is not None else last_good
+
     start = time.perf_counter()
     n = len(train_indices)
     epoch = first_epoch - 1
@@ -207,8 +212,8 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                     loss = float(loss)
                     representable = np.isfinite(theta.dtype.type(loss))  # not NaN, inf, or beyond float32
                 if not representable:
-                    return _diverged(theta, best_theta if best_epoch is not None else None, last_good, result,
-                                     history, on_divergence, epoch, b + 1, f"the loss became {loss}")
+                    return _diverged(theta, good(), result, history, on_divergence, epoch, b + 1,
+                                     f"the loss became {loss}")
                 total += loss * len(rows)
                 for key, value in parts.items():
                     totals[key] = totals.get(key, 0.0) + float(value) * len(rows)
@@ -220,8 +225,8 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
             if lr_decay is not None or lr_milestones is not None:
                 record["learning_rate"] = optimizer.learning_rate
             if not np.all(np.isfinite(theta)):  # the epoch's last step, whose loss was still finite
-                return _diverged(theta, best_theta if best_epoch is not None else None, last_good, result,
-                                 history, on_divergence, epoch, len(batches), "the weights became NaN or infinite")
+                return _diverged(theta, good(), result, history, on_divergence, epoch, len(batches),
+                                 "the weights became NaN or infinite")
             for key, value in record.items():
                 if key == "val_loss" and value is None:
                     continue
