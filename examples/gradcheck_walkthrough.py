@@ -13,7 +13,7 @@ import argparse
 import numpy as np
 
 from npae import Autoencoder, gradcheck
-from npae.models.autoencoder import autoencoder_objective
+from npae.objectives import autoencoder_objective
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="(the walkthrough is always small)")

@@ -1,6 +1,6 @@
 """The training step on numba kernels: the reference objective, fused and allocation-free.
 
-It computes exactly what ``npae.models.autoencoder.autoencoder_objective`` does
+It computes exactly what ``npae.objectives.autoencoder_objective`` does
 (tested equal to it), then the optimizer step, but:
 
 * matrix products go to BLAS with ``np.matmul(..., out=buffer)``;

@@ -18,8 +18,17 @@ and nowhere else). Two ways to call it:
 """
 
 from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
 
 import numpy as np
+
+
+class GradcheckProblem(NamedTuple):
+    """What ``gradcheck(model, X)`` needs from a model (its ``_gradcheck_problem(X)``): float64
+    arrays to perturb in place (``{name: array}``) and ``evaluate() -> (loss, {name: gradient})``."""
+
+    arrays: dict
+    evaluate: Callable
 
 
 def rel_error(analytic, numeric, tiny=1e-5):

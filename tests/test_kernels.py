@@ -16,8 +16,7 @@ from npae.backend import load_kernels  # noqa: E402
 from npae.corruption import corrupt  # noqa: E402
 from npae.fused_step import FusedStep, optimizer_kernel_step  # noqa: E402
 from npae.losses import bce, mse, softmax_cross_entropy  # noqa: E402
-from npae.models.autoencoder import Objective, autoencoder_objective  # noqa: E402
-from npae.models.classifier import classifier_objective  # noqa: E402
+from npae.objectives import Objective, autoencoder_objective, classifier_objective  # noqa: E402
 from npae.optim import SGD, Adam  # noqa: E402
 from npae.penalties import contractive_analytic, weight_decay  # noqa: E402
 

@@ -5,27 +5,26 @@ mirrored decoder ``g`` maps z back, and training minimises
 
     L(theta) = reconstruction(x, g(h(x))) + penalties(theta)
 
-over minibatches. ``autoencoder_objective`` computes that loss and its gradient
-in one place; the estimator class only validates, orchestrates and keeps the
-results (fitted attributes end in ``_``).
+over minibatches. ``npae.objectives.autoencoder_objective`` computes that loss and
+its gradient in one place; the estimator class only validates, orchestrates and
+keeps the results (fitted attributes end in ``_``).
 """
 
 import inspect
 import numbers
-from typing import Callable, NamedTuple
-
 import numpy as np
 
 from ..activations import ACTIVATION_RANGES, ACTIVATIONS
 from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
 from ..errors import DataError, ParameterError
 from ..fused_step import FusedStep
-from ..losses import LOSSES, elementwise_loss, output_delta
+from ..gradcheck import GradcheckProblem
+from ..losses import LOSSES, elementwise_loss
 from ..network import Network, autoencoder_specs, count_params
+from ..objectives import Objective, autoencoder_objective
 from ..optim import make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
-from ..penalties import SPARSITY, contractive_analytic, contractive_stochastic
-from ..penalties import weight_decay as weight_decay_penalty
+from ..penalties import SPARSITY
 from ..training import (gather_rows, lr_decay, lr_milestones, plateau_history, run_epochs, split_validation,
                         starting_rate)
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option,
@@ -36,74 +35,6 @@ from .latent import LatentMixin, code_statistics
 
 #: Rows per chunk in transform / reconstruct / score_samples (bounds their memory).
 PREDICT_CHUNK = 1024
-
-
-class Objective(NamedTuple):
-    """What an autoencoder minimises: the reconstruction loss and the penalty weights."""
-
-    loss: str
-    weight_decay: float = 0.0
-    contractive: float = 0.0
-    contractive_mode: str = "analytic"
-    contractive_noise: float = 0.1
-    sparsity: float = 0.0
-    sparsity_mode: str = "kl"
-    sparsity_target: float = 0.05
-
-
-def autoencoder_objective(net, X_in, X_target, objective, rng=None, need_dX=False):
-    """Training loss of an autoencoder at one batch, and its gradient.
-
-    L = reconstruction(X_target, g(h(X_in))) + contractive + sparsity + weight decay
-    (each term as in ``npae.penalties``). X_in, X_target: (n, n_features); ``rng``
-    draws the stochastic contractive noise. Fills ``net.grad`` with dL/dtheta;
-    returns ``(L, parts, dL/dX_in or None)``, ``parts`` naming each term of L."""
-    net.zero_grad()
-    n_enc = len(net.specs) // 2
-    code = n_enc - 1
-    A, caches = net.forward(X_in)
-    reconstruction, dZ = output_delta(objective.loss, X_target, caches[-1][1], A, net.specs[-1].activation)
-    parts = {"reconstruction": reconstruction}
-    H = caches[code][2]
-    extra_dA = {}
-    dX_noisy = None
-    if objective.sparsity:
-        parts["sparsity"], extra_dA[code] = SPARSITY[objective.sparsity_mode](
-            H, *((objective.sparsity_target,) if objective.sparsity_mode == "kl" else ()), objective.sparsity)
-    if objective.contractive and objective.contractive_mode == "stochastic":
-        noise = objective.contractive_noise * rng.standard_normal(X_in.shape, dtype=X_in.dtype)
-        H_noisy, caches_noisy = net.forward(X_in + noise, 0, n_enc)
-        parts["contractive"], dH, dH_noisy = contractive_stochastic(H, H_noisy, objective.contractive)
-        extra_dA[code] = extra_dA[code] + dH if code in extra_dA else dH
-        dX_noisy = net.backward(net.layers[code].backward_activation(dH_noisy, caches_noisy[-1]),
-                                caches_noisy, need_dX=need_dX)
-    dX = net.backward(dZ, caches, extra_dA=extra_dA, need_dX=need_dX)
-    if dX_noisy is not None:
-        dX += dX_noisy
-    if objective.contractive and objective.contractive_mode == "analytic":
-        X0, Z0, A0 = caches[0]
-        value, dW, db, dX_pen = contractive_analytic(X0, net.param("encoder.0.W"), Z0, A0,
-                                                     net.specs[0].activation, objective.contractive)
-        parts["contractive"] = value
-        net.grad_of("encoder.0.W")[...] += dW
-        net.grad_of("encoder.0.b")[...] += db
-        if need_dX:
-            dX += dX_pen
-    if objective.weight_decay:
-        names = net.weight_names()
-        value, grads = weight_decay_penalty([net.param(n) for n in names], objective.weight_decay)
-        for name, g in zip(names, grads):
-            net.grad_of(name)[...] += g
-        parts["weight_decay"] = value
-    return sum(parts.values()), parts, dX
-
-
-class GradcheckProblem(NamedTuple):
-    """What ``npae.gradcheck`` needs from a model: float64 arrays to perturb in
-    place (``{name: array}``) and ``evaluate() -> (loss, {name: gradient})``."""
-
-    arrays: dict
-    evaluate: Callable
 
 
 _LOSS_OPTIONS = {"auto", *LOSSES} - {"softmax_cross_entropy"}

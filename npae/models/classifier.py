@@ -21,33 +21,16 @@ from ..activations import ACTIVATIONS
 from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
 from ..errors import DataError, ParameterError, data_conversion_warning
 from ..fused_step import FusedStep
-from ..losses import output_delta, softmax, softmax_cross_entropy
+from ..gradcheck import GradcheckProblem
+from ..losses import softmax, softmax_cross_entropy
 from ..network import LayerSpec, Network, count_params
+from ..objectives import Objective, classifier_objective
 from ..optim import make_optimizer
-from ..penalties import weight_decay as weight_decay_penalty
 from ..training import lr_decay, lr_milestones, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
                           check_training_options, feature_names, history_from_file)
-from .autoencoder import PREDICT_CHUNK, Autoencoder, GradcheckProblem, Objective
+from .autoencoder import PREDICT_CHUNK, Autoencoder
 from .base import BaseEstimator
-
-
-def classifier_objective(net, X, Y, weight_decay=0.0, need_dX=False):
-    """Softmax cross-entropy of ``net`` (its last layer gives the logits) at one batch,
-    and its gradient into ``net.grad``. X: (n, n_in); Y: one-hot (n, n_classes).
-    Returns ``(L, parts, dL/dX or None)``."""
-    net.zero_grad()
-    A, caches = net.forward(X)
-    loss, dZ = output_delta("softmax_cross_entropy", Y, caches[-1][1], A, "linear")
-    parts = {"cross_entropy": loss}
-    dX = net.backward(dZ, caches, need_dX=need_dX)
-    if weight_decay:
-        names = net.weight_names()
-        value, grads = weight_decay_penalty([net.param(n) for n in names], weight_decay)
-        for name, g in zip(names, grads):
-            net.grad_of(name)[...] += g
-        parts["weight_decay"] = value
-    return sum(parts.values()), parts, dX
 
 
 def predict_in_chunks(net, X, prepare=None):
