@@ -170,7 +170,7 @@ def _diverged(theta, restore, result, history, on_divergence, epoch, batch, what
 def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
                early_stopping=False, patience=5, on_divergence="raise",
                checkpoint=None, verbose=0, log=None, first_epoch=1, optimizer=None, lr_decay=None,
-               lr_milestones=None, monitor="val_loss", plateau_state=None):
+               lr_milestones=None, monitor="val_loss", plateau_state=None, epoch_start=None):
     """Train for ``epochs`` epochs; returns ``{"stopped_early", "best_epoch", "diverged"}``.
 
     ``theta``: the flat parameter vector, snapshot and restored in place.
@@ -183,7 +183,9 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     ``optimizer``: what ``lr_decay = (patience, factor)`` and ``lr_milestones = (epochs,
     factor)`` lower the ``learning_rate`` of (epochs count from 1 over every call, as
     ``first_epoch`` does). ``plateau_state``: ``lr_decay``'s ``(best, waited)`` after the
-    epochs before ``first_epoch`` (``plateau_history``), so its count runs over every call."""
+    epochs before ``first_epoch`` (``plateau_history``), so its count runs over every call.
+    ``epoch_start(epoch)``: called before each epoch's first step (e.g. to set a KL weight
+    that ramps up over epochs)."""
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
     bar = verbose >= 2 and sys.stderr.isatty()
     last_good = theta.copy()
@@ -201,6 +203,8 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     try:
         for epoch in range(first_epoch, first_epoch + epochs):
             t0 = time.perf_counter()
+            if epoch_start is not None:
+                epoch_start(epoch)
             total, totals = 0.0, {}
             batches = minibatch_indices(n, batch_size, rng)
             for b, idx in enumerate(batches):

@@ -214,7 +214,17 @@ class Autoencoder(LatentMixin, BaseEstimator):
 
     @property
     def n_encoder_layers_(self):
+        """Layers 0 .. n_encoder_layers_ - 1 map X to the code (transform)."""
         return len(self.network_.specs) // 2
+
+    @property
+    def _decoder_start(self):
+        """The index of the first decoder layer (inverse_transform runs from it to the end)."""
+        return self.n_encoder_layers_
+
+    def _needs_unit_interval(self):
+        """Whether training targets must lie in [0, 1] (the Bernoulli likelihood of bce)."""
+        return self.loss_ == "bce"
 
     # ------------------------------------------------------------ training
     def fit(self, X, y=None, *, validation_data=None, checkpoint=None):
@@ -235,7 +245,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
             if isinstance(validation_data, tuple):
                 validation_data = validation_data[0]
             X_val = self._check_data(validation_data, dtype, name="validation_data",
-                                     n_features=X.shape[1], unit_interval=self.loss_ == "bce")
+                                     n_features=X.shape[1], unit_interval=self._needs_unit_interval())
             train_idx = np.arange(X.shape[0])
         else:
             fraction = self.validation_fraction or (0.1 if self.early_stopping else 0.0)
@@ -279,36 +289,51 @@ class Autoencoder(LatentMixin, BaseEstimator):
             self._initialize(X, hidden, dtype)
         else:
             X = self._check_data(X, self.network_.dtype, n_features=self.n_features_in_,
-                                 unit_interval=self.loss_ == "bce")
+                                 unit_interval=self._needs_unit_interval())
         self._train(X, np.arange(X.shape[0]), None, 1)
         self._describe_training_data(X)
         return self
 
-    def _train(self, X, train_idx, X_val, epochs, checkpoint=None, early_stopping=False):
-        net = self.network_
-        if self._optimizer is None:
-            self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, starting_rate(self, self.n_iter_),
-                                             momentum=self.momentum, nesterov=self.nesterov)
-        optimizer, objective, rng = self._optimizer, self._objective(), self._rng
+    def _training_step(self, X, optimizer):
+        """``step(rows) -> (loss, parts)``: one optimizer step on rows ``rows`` of X, on the
+        fused numba step where it supports the objective, else on the reference objective;
+        sets ``backend_`` to the one chosen."""
+        net, objective, rng = self.network_, self._objective(), self._rng
         corruption, noise, data_range = self.corruption, self.noise, self.data_range_
         fused = None
         if resolve_backend(self.backend) == "numba" and FusedStep.supports(objective, corruption):
             fused = FusedStep(net, objective, optimizer, corruption, noise, data_range, rng, load_kernels())
         self.backend_ = "numba" if fused is not None else "numpy"
+        if fused is not None:
+            return lambda rows: fused(X, rows)
 
         def step(rows):
-            if fused is not None:
-                return fused(X, rows)
             Xb = gather_rows(X, rows).astype(net.dtype, copy=False)
             X_in = Xb if corruption is None else corrupt(Xb, corruption, noise, rng, data_range)[0]
             loss, parts, _ = autoencoder_objective(net, X_in, Xb, objective, rng)
             optimizer.step(net.theta, net.grad)
             return loss, parts
 
+        return step
+
+    def _epoch_start(self, epoch):
+        """Called before each training epoch (1-based over every call); nothing to do here."""
+
+    def _validation_loss(self, X_val):
+        """``val_loss``: the mean reconstruction loss on the validation data."""
+        return float(np.mean(self._reconstruction_losses(X_val)))
+
+    def _train(self, X, train_idx, X_val, epochs, checkpoint=None, early_stopping=False):
+        net = self.network_
+        if self._optimizer is None:
+            self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, starting_rate(self, self.n_iter_),
+                                             momentum=self.momentum, nesterov=self.nesterov)
+        optimizer = self._optimizer
+        step = self._training_step(X, optimizer)
         validate = None
         if X_val is not None:
             def validate():
-                return float(np.mean(self._reconstruction_losses(X_val)))
+                return self._validation_loss(X_val)
 
         save = None
         if checkpoint is not None:
@@ -328,7 +353,8 @@ class Autoencoder(LatentMixin, BaseEstimator):
                                     optimizer=optimizer, lr_decay=decay,
                                     lr_milestones=lr_milestones(self), plateau_state=plateau_state,
                                     on_divergence=self.on_divergence, checkpoint=save,
-                                    verbose=self.verbose, first_epoch=self.n_iter_ + 1)
+                                    verbose=self.verbose, first_epoch=self.n_iter_ + 1,
+                                    epoch_start=self._epoch_start)
         except BaseException:
             # the weights were restored; the optimizer's moments may hold NaN or a half step
             self._optimizer = None
@@ -367,8 +393,8 @@ class Autoencoder(LatentMixin, BaseEstimator):
         """Decode codes: (n, hidden[-1]) -> (n, n_features)."""
         check_is_fitted(self)
         Z = check_array(Z, dtype=self.network_.dtype, name="Z",
-                        n_features=self.network_.specs[self.n_encoder_layers_].n_in)
-        return self._chunked(Z, self.n_encoder_layers_, None)
+                        n_features=self.network_.specs[self._decoder_start].n_in)
+        return self._chunked(Z, self._decoder_start, None)
 
     decode = inverse_transform
 
