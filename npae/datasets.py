@@ -189,3 +189,53 @@ def make_manifold(kind="swiss_roll", n_samples=1000, noise=0.0, ambient_dim=3, r
     if noise:
         X = X + noise * rng.standard_normal(X.shape)
     return X, tau
+
+
+#: make_sprites' square: side from SPRITE_SIDE[0] to SPRITE_SIDE[1] of the image width as the
+#: scale factor goes from 0 to 1; its centre moves over the range that keeps the largest inside.
+SPRITE_SIDE = (0.2, 0.5)
+
+
+def _render_sprites(factors, size):
+    """Images (n, size * size) of the squares whose factors (n, 3) in [0, 1] are (x, y, scale).
+
+    Pixel (row r, column c) covers [c, c+1] x [r, r+1]; each value is the exact fraction of
+    that pixel the square covers (box-filtered anti-aliasing), separable into 1-D overlaps:
+    X[r, c] = o(r; cy) * o(c; cx),  o(i; m) = clip(min(i + 1, m + s/2) - max(i, m - s/2), 0, 1)."""
+    lo, hi = SPRITE_SIDE
+    x, y, scale = factors[:, 0:1], factors[:, 1:2], factors[:, 2:3]
+    side = size * (lo + (hi - lo) * scale)                    # (n, 1), in pixels
+    cx = size * (hi / 2 + (1 - hi) * x)                       # the largest square fits at every position
+    cy = size * (hi / 2 + (1 - hi) * y)
+    edges = np.arange(size, dtype=np.float64)                 # left (top) edge of each pixel
+    ox = np.clip(np.minimum(edges + 1, cx + side / 2) - np.maximum(edges, cx - side / 2), 0.0, 1.0)
+    oy = np.clip(np.minimum(edges + 1, cy + side / 2) - np.maximum(edges, cy - side / 2), 0.0, 1.0)
+    return (oy[:, :, None] * ox[:, None, :]).reshape(len(factors), size * size)
+
+
+def make_sprites(n_samples, size=16, random_state=None):
+    """Grey images of one anti-aliased filled square whose three independent factors of
+    variation are its horizontal position, vertical position and scale.
+
+    Returns ``(X, factors)``: X float64 in [0, 1], shape (n_samples, size * size), each row a
+    row-major image (row 0 at the top); factors (n_samples, 3), each column drawn uniform in
+    [0, 1) from the seeded Generator, in the order (x position, y position, scale).
+
+    In pixel units, with pixel (row r, column c) covering [c, c+1] x [r, r+1], the square has
+    side s = size * (0.2 + 0.3 * scale) and centre (cx, cy) = size * (0.25 + 0.5 * (x, y)), so
+    even the largest square (half the width) lies wholly inside the image at every position.
+    Each pixel holds the fraction of its area the square covers:
+
+        X[r, c] = o(r; cy) * o(c; cx),  o(i; m) = clip(min(i + 1, m + s/2) - max(i, m - s/2), 0, 1),
+
+    which is continuous (piecewise polynomial) in the factors, as a generative model needs.
+    The ink sum(X) is exactly s^2; the centre of mass, in pixel indices, is (cx - 1/2, cy - 1/2)
+    to within 1 / (8 s) pixel (the coverage is sampled once per pixel).
+    ``size``: image width and height, at least 8; ``random_state``: int, Generator or None."""
+    from .validation import check_number, check_random_state
+
+    check_number("n_samples", n_samples, low=1, integer=True)
+    check_number("size", size, low=8, integer=True)
+    rng = check_random_state(random_state)
+    factors = rng.random((int(n_samples), 3))
+    return _render_sprites(factors, int(size)), factors

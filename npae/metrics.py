@@ -125,3 +125,101 @@ def coordinate_r2(Z, tau):
     residual = ((tau - design @ B) ** 2).sum(axis=0)
     total = ((tau - tau.mean(axis=0)) ** 2).sum(axis=0)
     return float(np.mean(1.0 - residual / total))
+
+
+def _check_codes_and_factors(Z, factors, n_bins):
+    """Z (n, d) and factors (n, k) (a 1-D factors is one factor) as finite arrays of one
+    length; floating arrays keep their precision (np.histogram bins them in it), others
+    become float64."""
+    from .validation import check_array, check_number
+
+    check_number("n_bins", n_bins, low=2, integer=True)
+    if np.ndim(factors) == 1:
+        factors = np.asarray(factors).reshape(-1, 1)
+    Z, factors = check_array(Z, dtype=None, name="Z"), check_array(factors, dtype=None, name="factors")
+    Z, factors = (A if A.dtype.kind == "f" else A.astype(np.float64) for A in (Z, factors))
+    if len(Z) != len(factors):
+        raise DataError(f"Z and factors have different numbers of rows ({len(Z)} and {len(factors)}); "
+                        "pass one code row per sample of factors")
+    return Z, factors
+
+
+def _histogram_bins(values, n_bins):
+    """Each column of ``values`` (n, m) discretised into ``n_bins`` equal-width bins over its own
+    [min, max]: bin indices 0..n_bins-1, (n, m) int64. It is disentanglement_lib's
+    ``np.digitize(x, np.histogram(x, n_bins)[1][:-1])`` minus one (the maximum falls in the last bin)."""
+    bins = np.empty(values.shape, dtype=np.int64)
+    for j in range(values.shape[1]):
+        edges = np.histogram_bin_edges(values[:, j], n_bins)
+        bins[:, j] = np.digitize(values[:, j], edges[:-1]) - 1
+    return bins
+
+
+def _entropies(bins, n_bins):
+    """Entropy in nats of each discretised column of ``bins`` (n, k): H = -sum_a p(a) log p(a)."""
+    n, k = bins.shape
+    counts = np.bincount((bins + n_bins * np.arange(k)).ravel(), minlength=k * n_bins).reshape(k, n_bins)
+    p = counts / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.where(counts > 0, p * np.log(p), 0.0).sum(axis=1)
+
+
+def _mi_matrix(Z, factors, n_bins):
+    """(d, k) discrete mutual information between the binned code dims and binned factors,
+    and the binned factors (n, k)."""
+    z_bins, f_bins = _histogram_bins(Z, n_bins), _histogram_bins(factors, n_bins)
+    n, k = f_bins.shape
+    offsets = (np.arange(k) * n_bins)[None, :]
+    mi = np.empty((Z.shape[1], k))
+    for i in range(Z.shape[1]):  # all k joint histograms of code dim i in one bincount
+        cells = ((offsets + f_bins) * n_bins + z_bins[:, i:i + 1]).ravel()
+        joint = np.bincount(cells, minlength=k * n_bins * n_bins).reshape(k, n_bins, n_bins).astype(np.float64)
+        a, b = joint.sum(axis=2, keepdims=True), joint.sum(axis=1, keepdims=True)  # factor, code margins
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(joint > 0, joint / n * (np.log(joint) + np.log(n) - np.log(a) - np.log(b)), 0.0)
+        mi[i] = np.maximum(terms.sum(axis=(1, 2)), 0.0)  # >= 0; rounding can leave -1e-17
+    return mi, f_bins
+
+
+def mutual_information_matrix(Z, factors, n_bins=20):
+    """Mutual information in nats between every code dimension and every factor, after
+    discretising each column of Z and of factors separately into ``n_bins`` equal-width bins
+    over its own [min, max] (disentanglement_lib's histogram discretiser):
+
+        I(z_i; v_j) = sum_{a,b} p(a, b) log(p(a, b) / (p(a) p(b))),  p from the joint bin counts,
+
+    which is ``sklearn.metrics.mutual_info_score`` of the two bin labelings. Z: (n, d) codes;
+    factors: (n, k) (or (n,), one factor). Returns (d, k). Integer-valued factors whose range
+    (max - min) is at most ``n_bins`` keep their levels in separate bins, so for them this
+    equals the mutual information with the undiscretised factor."""
+    Z, factors = _check_codes_and_factors(Z, factors, n_bins)
+    return _mi_matrix(Z, factors, int(n_bins))[0]
+
+
+def mutual_information_gap(Z, factors, n_bins=20):
+    """The Mutual Information Gap of Chen et al. (2018), as google-research/disentanglement_lib
+    computes it: for each factor v_k, the gap between the code dimensions with the largest and
+    the second-largest mutual information with it, normalised by its entropy, averaged:
+
+        MIG = 1/K sum_k (I(z_(1); v_k) - I(z_(2); v_k)) / H(v_k),  H(v) = -sum_a p(a) log p(a),
+
+    with I the ``mutual_information_matrix`` (nats, ``n_bins`` equal-width bins per column) and
+    H the entropy of the discretised factor. 1 when each factor is captured by one code
+    dimension that says nothing of the others; near 0 for codes mixing or ignoring factors.
+    Z: (n, d) codes with d >= 2; factors: (n, k) (or (n,)). Returns a float in [0, 1].
+    (disentanglement_lib bins only the codes: its factors are already discrete indices, which
+    these bins leave apart when their range is at most ``n_bins``.)"""
+    Z, factors = _check_codes_and_factors(Z, factors, n_bins)
+    if Z.shape[1] < 2:
+        raise DataError(f"the mutual information gap needs at least 2 code dimensions (the gap is between "
+                        f"the best and the second-best); Z has {Z.shape[1]}")
+    mi, f_bins = _mi_matrix(Z, factors, int(n_bins))
+    entropy = _entropies(f_bins, int(n_bins))
+    constant = np.flatnonzero(entropy <= 0.0)
+    if constant.size:
+        j = int(constant[0])
+        raise DataError(f"factor {j} (column {j} of factors) is constant (every value is {float(factors[0, j]):g}), so "
+                        f"its entropy is zero and its gap undefined; drop the constant factor(s) "
+                        f"{constant.tolist()}")
+    ranked = np.sort(mi, axis=0)
+    return float(np.mean((ranked[-1] - ranked[-2]) / entropy))

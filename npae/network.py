@@ -34,11 +34,16 @@ class LayerSpec(NamedTuple):
 
 
 class Network:
-    """Layers ``specs`` over one flat ``theta`` of ``dtype``; see the module docstring."""
+    """Layers ``specs`` over one flat ``theta`` of ``dtype``; see the module docstring.
 
-    def __init__(self, specs, dtype=np.float64):
+    ``chained=False`` lets a layer take inputs of another width than the previous layer's
+    outputs: the layers are then branches that their model wires itself (a VAE's mean and
+    log-variance heads both read the encoder's last hidden layer)."""
+
+    def __init__(self, specs, dtype=np.float64, chained=True):
         self.specs = [LayerSpec(*s) for s in specs]
         self.dtype = np.dtype(dtype)
+        self.chained = bool(chained)
         names, shapes = [], []
         for i, s in enumerate(self.specs):
             if s.activation not in ACTIVATIONS:
@@ -52,7 +57,7 @@ class Network:
                 src = self.specs[s.tied_to]
                 if s.tied_to >= i or src.tied_to is not None or (src.n_in, src.n_out) != (s.n_out, s.n_in):
                     raise ValueError(f"layer {s.name} cannot be tied to layer {src.name}")
-            if i and s.n_in != self.specs[i - 1].n_out:
+            if chained and i and s.n_in != self.specs[i - 1].n_out:
                 raise ValueError(f"layer {s.name} takes {s.n_in} inputs, but layer {self.specs[i - 1].name} "
                                  f"gives {self.specs[i - 1].n_out}")
             names.append(f"{s.name}.b")
@@ -77,7 +82,7 @@ class Network:
         """Pickled and deep-copied as (specs, dtype, theta), rebuilt by the constructor: the
         layers' W and b are views into ``theta`` (a tied decoder's W the transpose of its
         encoder's), which copying each array on its own would turn into unrelated arrays."""
-        return _rebuilt_network, (self.specs, self.dtype.str, self.theta.copy())
+        return _rebuilt_network, (self.specs, self.dtype.str, self.theta.copy(), self.chained)
 
     # ------------------------------------------------------------------ layout
     @property
@@ -100,7 +105,7 @@ class Network:
 
     def copy(self, dtype=None):
         """A new network with the same layers and a copy of ``theta`` (cast to ``dtype``)."""
-        other = Network(self.specs, dtype=self.dtype if dtype is None else dtype)
+        other = Network(self.specs, dtype=self.dtype if dtype is None else dtype, chained=self.chained)
         other.theta[:] = self.theta
         return other
 
@@ -185,7 +190,24 @@ def autoencoder_specs(n_features, hidden, activation, code_activation, output_ac
     return specs
 
 
-def _rebuilt_network(specs, dtype, theta):
-    net = Network(specs, dtype=dtype)
+def vae_specs(n_features, hidden, activation, output_activation):
+    """LayerSpecs of a variational autoencoder, in ``theta`` (and ``get_weights``) order: the
+    encoder trunk n_features -> hidden[0] -> ... -> hidden[-2] (``activation``), the linear
+    heads ``encoder.mu`` and ``encoder.log_var`` (each hidden[-2] -> k = hidden[-1], both
+    reading the trunk's output), then the decoder k -> reversed(hidden[:-1]) -> n_features
+    (``output_activation`` last). A network of them is built with ``chained=False``."""
+    sizes = [n_features, *hidden[:-1]]
+    k = hidden[-1]
+    specs = [LayerSpec(f"encoder.{i}", sizes[i], sizes[i + 1], activation) for i in range(len(sizes) - 1)]
+    specs += [LayerSpec("encoder.mu", sizes[-1], k, "linear"), LayerSpec("encoder.log_var", sizes[-1], k, "linear")]
+    widths = [k, *reversed(sizes)]
+    for i in range(len(widths) - 1):
+        act = output_activation if i == len(widths) - 2 else activation
+        specs.append(LayerSpec(f"decoder.{i}", widths[i], widths[i + 1], act))
+    return specs
+
+
+def _rebuilt_network(specs, dtype, theta, chained=True):
+    net = Network(specs, dtype=dtype, chained=chained)
     net.theta[:] = theta
     return net

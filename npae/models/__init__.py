@@ -5,10 +5,11 @@ from .classifier import Classifier
 from .pca import PCA
 from .stacked import StackedAutoencoder
 from .variants import ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder
+from .vae import VariationalAutoencoder
 
 #: Classes that ``npae.load`` may rebuild from a file (and no others).
 SAVEABLE = (Autoencoder, DenoisingAutoencoder, ContractiveAutoencoder, SparseAutoencoder, StackedAutoencoder,
-            PCA, Classifier)
+            PCA, Classifier, VariationalAutoencoder)
 
 __all__ = ["Autoencoder", "Classifier", "StackedAutoencoder", "DenoisingAutoencoder", "ContractiveAutoencoder", "SparseAutoencoder",
-           "PCA", "SAVEABLE"]
+           "VariationalAutoencoder", "PCA", "SAVEABLE"]

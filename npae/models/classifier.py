@@ -133,7 +133,7 @@ class Classifier(BaseEstimator):
         check_option("activation", self.activation, ACTIVATIONS)
         if self.encoder is not None:
             if not isinstance(self.encoder, Autoencoder):
-                raise ParameterError(f"encoder must be a fitted Autoencoder or StackedAutoencoder (or None); "
+                raise ParameterError(f"encoder must be a fitted Autoencoder, StackedAutoencoder or VariationalAutoencoder (or None); "
                                      f"got {type(self.encoder).__name__}")
             if not hasattr(self.encoder, "n_encoder_layers_"):
                 raise ParameterError(f"encoder is a {type(self.encoder).__name__} that is not fitted: fit it "
@@ -154,8 +154,10 @@ class Classifier(BaseEstimator):
             encoder_specs = [LayerSpec(s.name, s.n_in, s.n_out, s.activation) for s in source.specs[:n_enc]]
             if encoder_specs[0].n_in != n_features:
                 raise DataError(f"X has {n_features} features, but the encoder expects {encoder_specs[0].n_in}")
-            encoder_theta = [p for name, p in zip(source.param_names, source.params())
-                             if name.startswith("encoder.")]
+            # the parameters of exactly those layers (a VAE's encoder ends at its mean head; its
+            # log-variance head, also named encoder.*, is not part of the posterior-mean encoder)
+            names = {f"{s.name}.{p}" for s in encoder_specs for p in "Wb"}
+            encoder_theta = [p for name, p in zip(source.param_names, source.params()) if name in names]
         width = encoder_specs[-1].n_out if encoder_specs else n_features
         head = []
         for k, h in enumerate(hidden):

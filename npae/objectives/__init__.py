@@ -12,5 +12,7 @@ the fused step and the gradient checker serve them all. Nothing here imports an 
 
 from .autoencoder import Objective, add_weight_decay, autoencoder_objective
 from .classifier import classifier_objective
+from .vae import VAEObjective, vae_objective
 
-__all__ = ["Objective", "add_weight_decay", "autoencoder_objective", "classifier_objective"]
+__all__ = ["Objective", "VAEObjective", "add_weight_decay", "autoencoder_objective", "classifier_objective",
+           "vae_objective"]
