@@ -10,6 +10,8 @@ from .activations import (ACTIVATION_CODES, activation_backward, bias_activation
                           bias_tanh_float32)
 from .losses import output_bce, output_bce_float32, output_mse, output_softmax_ce
 from .optim import adam_step, sgd_momentum_step, sgd_step
+from .vae import (bernoulli_log_prob, bernoulli_log_prob_float32, bernoulli_rows, bernoulli_rows_float32, binarize,
+                  gaussian_rows, importance_weights, reparameterize_backward, reparameterize_forward, scale_rows)
 from .penalties import (add_scaled, column_sum_squares, contractive_delta, gaussian_apply,
                         masking_apply, salt_pepper_apply, weight_decay_grad)
 
@@ -17,4 +19,5 @@ __all__ = ["ACTIVATION_CODES", "activation_backward", "bias_activation", "bias_s
            "output_softmax_ce",
            "adam_step", "sgd_momentum_step", "sgd_step", "add_scaled", "column_sum_squares",
            "contractive_delta", "gaussian_apply", "masking_apply", "salt_pepper_apply",
-           "weight_decay_grad"]
+           "weight_decay_grad", "bernoulli_log_prob", "bernoulli_log_prob_float32", "bernoulli_rows",
+           "bernoulli_rows_float32", "binarize", "gaussian_rows", "importance_weights", "reparameterize_backward", "reparameterize_forward", "scale_rows"]

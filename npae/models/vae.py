@@ -238,7 +238,7 @@ class VariationalAutoencoder(Autoencoder):
     def _training_step(self, X, optimizer):
         net, rng = self.network_, self._rng
         fused = None
-        if resolve_backend(self.backend) == "numba" and False:
+        if resolve_backend(self.backend) == "numba":
             from ..fused_vae_step import FusedVAEStep
             fused = FusedVAEStep(net, optimizer, rng, load_kernels(), binarize=self.binarize is not None,
                                  importance_samples=int(self.importance_samples))
@@ -376,14 +376,22 @@ class VariationalAutoencoder(Autoencoder):
         X = self._scoring_input(X)
         S = check_number("importance_samples", importance_samples, low=1, integer=True)
         net, objective, k = self.network_, self._objective(beta=1.0), self.latent_dim_
-        rows = max(1, min(PREDICT_CHUNK, LIKELIHOOD_BLOCK // min(S, LIKELIHOOD_BLOCK)))
+        log_weights = vae_log_weights
+        if resolve_backend(self.backend) == "numba":  # the same numbers, the decoder fused
+            from ..fused_vae_step import fused_log_weights
+            kernels = load_kernels()
+
+            def log_weights(net, X, eps, objective):
+                return fused_log_weights(net, X, eps, objective, kernels)
+
+        rows = max(1, min(PREDICT_CHUNK, LIKELIHOOD_BLOCK // S))  # rows at a time, then draws at a time
+        draws = max(1, LIKELIHOOD_BLOCK // rows)
         out = []
         with thread_limit(self.n_threads):
             for i in range(0, X.shape[0], rows):
                 Xc = np.asarray(X[i:i + rows], dtype=net.dtype)
                 eps = row_seeded_normals(Xc, S, k, random_state, net.dtype)
-                log_w = np.concatenate([vae_log_weights(net, Xc, eps[s:s + LIKELIHOOD_BLOCK // len(Xc)], objective)
-                                        for s in range(0, S, max(1, LIKELIHOOD_BLOCK // len(Xc)))])
+                log_w = np.concatenate([log_weights(net, Xc, eps[s:s + draws], objective) for s in range(0, S, draws)])
                 out.append(logsumexp_weights(log_w)[0])
         return np.concatenate(out)
 
