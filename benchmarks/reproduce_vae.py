@@ -1,8 +1,8 @@
 """The variational autoencoder against the published MNIST likelihoods (Burda, Grosse &
 Salakhutdinov 2016, "Importance Weighted Autoencoders", section 5.1 and Table 1).
 
-    python benchmarks/reproduce_vae.py --model vae   [--minutes 55] [--threads 1]
-    python benchmarks/reproduce_vae.py --model iwae5 [--minutes 55] [--threads 1]
+    python benchmarks/reproduce_vae.py --model vae   [--minutes 50] [--threads 1]
+    python benchmarks/reproduce_vae.py --model iwae5 [--minutes 50] [--threads 1]
     python benchmarks/reproduce_vae.py --evaluate results/vae-vae.npz [--samples 5000]
     python benchmarks/reproduce_vae.py --quick        # a tiny run, seconds
 
@@ -14,7 +14,9 @@ samples on the test set binarized once with a fixed seed. Their test NLL (nats):
 IWAE k=5 85.54, k=50 84.78; the VAE's active units 19 of 50.
 
 Changed for a budget of about an hour on two cores (each model trains on one of them): training
-stops after ``--minutes`` of wall time instead of 3,280 passes; the batch is 100 (five times
+stops after ``--minutes`` of the training process's CPU time (one thread: core-minutes, so a
+machine shared with other work does not shorten the budget; the wall time is recorded too)
+instead of 3,280 passes; the batch is 100 (five times
 fewer steps per pass, each far better used by BLAS: about 3.6x the samples per second of batch
 20 here); the rate is 1e-3 for the first 60% of the budget, then falls geometrically to 1e-4
 (the paper's last rate) by its end, in place of the paper's 3^i schedule, which would spend the
@@ -64,15 +66,16 @@ def train(args):
                                  learning_rate=1e-3, random_state=args.seed, n_threads=args.threads,
                                  backend=args.backend)
     budget = args.minutes * 60.0
-    curve, start, next_eval, epoch = [], time.perf_counter(), 0.0, 0
+    curve, start, next_eval, epoch = [], time.process_time(), 0.0, 0
+    wall = time.perf_counter()
     while True:
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         fraction = elapsed / budget
         if hasattr(vae, "_optimizer") and vae._optimizer is not None:
             vae._optimizer.learning_rate = lr_at(fraction)  # the budget's schedule (see the docstring)
         if elapsed >= next_eval or fraction >= 1.0:
-            t0 = time.perf_counter()
-            point = {"minutes": elapsed / 60.0, "epochs": epoch}
+            t0 = time.process_time()
+            point = {"minutes": elapsed / 60.0, "wall_minutes": (time.perf_counter() - wall) / 60.0, "epochs": epoch}
             if epoch:
                 sub = X_test[:args.curve_rows]
                 point["test_elbo"] = float(np.mean(vae.elbo(sub)))
@@ -81,7 +84,7 @@ def train(args):
             curve.append(point)
             print(json.dumps(point), flush=True)
             next_eval += args.curve_every * 60.0
-            start += time.perf_counter() - t0  # evaluation time is not training time
+            start += time.process_time() - t0  # evaluation time is not training time
             if fraction >= 1.0:
                 break
         vae.partial_fit(X)
@@ -102,6 +105,7 @@ def evaluate(args, path):
     X_test = binarized_test(load_mnist(args.data_dir, kind="test")[0])
     if args.quick:
         X_test = X_test[:200]
+    X_test = X_test[:args.eval_rows]
     t0 = time.perf_counter()
     ll = vae.log_likelihood(X_test, args.samples, random_state=0)
     seconds = time.perf_counter() - t0
@@ -117,7 +121,7 @@ def evaluate(args, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(MODELS), default="vae")
-    parser.add_argument("--minutes", type=float, default=55.0)
+    parser.add_argument("--minutes", type=float, default=50.0, help="CPU minutes of training")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
@@ -126,6 +130,7 @@ def main():
     parser.add_argument("--curve-rows", type=int, default=2000)
     parser.add_argument("--curve-samples", type=int, default=50)
     parser.add_argument("--samples", type=int, default=5000, help="importance samples of the final test NLL")
+    parser.add_argument("--eval-rows", type=int, default=10000, help="test images of the final NLL")
     parser.add_argument("--evaluate", metavar="MODEL.npz", help="only evaluate a saved model")
     parser.add_argument("--no-evaluate", action="store_true", help="train and save; evaluate later")
     parser.add_argument("--quick", action="store_true")

@@ -1,13 +1,16 @@
-"""Manifold learning on an S-curve and a swiss roll: codes against PCA.
+"""Manifold learning on an S-curve and a swiss roll: codes against PCA
+====================================================================
 
-Points x_i = f(tau_i) + eps_i lie near a 2-D sheet curved in 3-D and embedded in 10
-dimensions. A 2-unit code is a coordinate system on the sheet: we measure how well it
-keeps neighbours (trustworthiness, continuity) and how well a linear map of it predicts
-the true coordinates tau (R^2), against PCA with 2 components. The S-curve unrolls;
-the swiss roll, with its turns closer together, is only partly unrolled by a plain
-autoencoder (it keeps neighbours better than PCA but folds the sheet: see the picture).
+Points ``x_i = f(tau_i) + eps_i`` lie near a 2-D sheet curved in 3-D and embedded in
+10 dimensions. A 2-unit code is a coordinate system on the sheet: we measure how well
+it keeps neighbours (trustworthiness, continuity) and how well a linear map of it
+predicts the true coordinates tau (R^2), against PCA with 2 components. The S-curve
+unrolls; the swiss roll, with its turns closer together, is only partly unrolled by a
+plain autoencoder (it keeps neighbours better than PCA but folds the sheet: see the
+picture).
 
-    python examples/manifold_swiss_roll.py [--quick] [--out DIR]   (writes s_curve.png, swiss_roll.png)
+Run it as ``python examples/manifold_swiss_roll.py [--quick] [--out DIR]`` (with
+``--out``, it writes ``s_curve.png`` and ``swiss_roll.png`` there).
 """
 
 import argparse
@@ -17,12 +20,13 @@ from npae import PCA, Autoencoder
 from npae.datasets import make_manifold
 from npae.metrics import continuity, coordinate_r2, trustworthiness
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--quick", action="store_true", help="a tiny run (used by the tests)")
-parser.add_argument("--out", default=".", help="folder for the picture (needs matplotlib)")
+parser.add_argument("--out", default=None, help="folder to save the pictures in (PNG; they need matplotlib)")
 args = parser.parse_args()
 
 n = 300 if args.quick else 1000
+figures = []
 for kind in ("s_curve", "swiss_roll"):
     X, tau = make_manifold(kind, n, noise=0.01, ambient_dim=10, random_state=0)
     X = (X - X.mean(axis=0)) / X.std()
@@ -36,10 +40,11 @@ for kind in ("s_curve", "swiss_roll"):
     try:
         from npae.plot import plot_manifold
 
-        path = os.path.join(args.out, f"{kind}.png")
-        plot_manifold(PCA(3).fit_transform(X), codes["autoencoder"], tau[:, 0], path=path,
-                      title=f"{kind}: data and its learned 2-D code",
-                      data_label="data (first 3 principal components)")
-        print(f"wrote {path}")
+        path = None if args.out is None else os.path.join(args.out, f"{kind}.png")
+        figures.append(plot_manifold(PCA(3).fit_transform(X), codes["autoencoder"], tau[:, 0], path=path,
+                                     title=f"{kind}: data and its learned 2-D code",
+                                     data_label="data (first 3 principal components)"))
+        if path is not None:
+            print(f"wrote {path}")
     except ImportError:
         print("matplotlib is not installed: no picture")

@@ -1,11 +1,15 @@
 """The ``npae`` command (also ``python -m npae``).
 
-    npae train [--data digits|mnist|FILE] [--kind autoencoder|denoising|contractive|sparse] [--out DIR]
+    npae train [--data digits|mnist|FILE] [--kind autoencoder|denoising|contractive|sparse|vae] [--out DIR]
     npae encode MODEL INPUT [--output FILE]
     npae reconstruct MODEL INPUT [--output FILE]
     npae score MODEL INPUT [--output FILE] [--threshold T]
     npae gradcheck [--hidden 4,3] [--activation tanh] [--loss bce] [--tied] [...]
     npae info
+
+Started by an MPI launcher (``mpiexec -n P python -m mpi4py -m npae train ...``, or
+``srun``), ``npae train`` trains data-parallel over the ranks (``npae[mpi]``); rank 0
+prints and writes the outputs.
 
 Inputs and outputs are ``.npy``, ``.npz`` (the array ``X``, or the only array) or
 ``.csv`` (comma-separated numbers; a header line is skipped). Errors print one line
@@ -25,7 +29,7 @@ from .errors import DataError, NpaeError
 from .io import write_atomic
 
 KINDS = {"autoencoder": "Autoencoder", "denoising": "DenoisingAutoencoder",
-         "contractive": "ContractiveAutoencoder", "sparse": "SparseAutoencoder"}
+         "contractive": "ContractiveAutoencoder", "sparse": "SparseAutoencoder", "vae": "VariationalAutoencoder"}
 
 
 def _positive_int(text):
@@ -113,19 +117,47 @@ def load_training_data(args):
     return X[order[:n_train]], X[test], None if y is None else y[test], description
 
 
+#: Environment variables an MPI launcher sets in the processes it starts (MPICH's and Intel
+#: MPI's Hydra, Open MPI, PMIx launchers such as SLURM's srun --mpi=pmix).
+MPI_LAUNCHER_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK")
+
+
+def mpi_communicator():
+    """MPI's world communicator when this process was started by an MPI launcher with more
+    than one process (``mpiexec -n 2 npae train ...``, ``srun``), else None."""
+    launcher = next((name for name in MPI_LAUNCHER_VARIABLES if name in os.environ), None)
+    if launcher is None:
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        raise DataError(f"started by an MPI launcher ({launcher}={os.environ[launcher]}), but mpi4py is not "
+                        "installed: python -m pip install \"npae[mpi]\"") from None
+    return MPI.COMM_WORLD if MPI.COMM_WORLD.Get_size() > 1 else None
+
+
 # ---------------------------------------------------------------------------- commands
 def train_command(args):
     from . import models
 
+    comm = mpi_communicator()  # under mpiexec: data-parallel over its ranks; rank 0 prints and writes
+    root = comm is None or comm.Get_rank() == 0
     X_train, X_test, y_test, description = load_training_data(args)
-    os.makedirs(args.out, exist_ok=True)
-    print(f"npae {__version__}: {args.kind} on {description}: {len(X_train)} training rows, "
-          f"{len(X_test)} held out; writing to {os.path.abspath(args.out)}", flush=True)
-    code_activation = args.code_activation or ("sigmoid" if args.kind == "sparse" else "linear")
-    options = dict(hidden=args.hidden, activation=args.activation, code_activation=code_activation,
-                   epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                   random_state=args.seed, contamination=args.contamination,
+    if root:
+        os.makedirs(args.out, exist_ok=True)
+        ranks = f" on {comm.Get_size()} MPI ranks" if comm is not None else ""
+        print(f"npae {__version__}: {args.kind} on {description}: {len(X_train)} training rows, "
+              f"{len(X_test)} held out{ranks}; writing to {os.path.abspath(args.out)}", flush=True)
+    options = dict(hidden=args.hidden, activation=args.activation, epochs=args.epochs, batch_size=args.batch_size,
+                   learning_rate=args.learning_rate, random_state=args.seed,
                    verbose=0 if args.quiet else (2 if sys.stderr.isatty() else 1))
+    if args.kind == "vae":
+        options.update(vae_options(args))
+    else:
+        if args.latent is not None or args.beta is not None or args.binarize:
+            raise DataError("--latent, --beta and --binarize are options of --kind vae")
+        options["code_activation"] = args.code_activation or ("sigmoid" if args.kind == "sparse" else "linear")
+        options["contamination"] = args.contamination
     if args.noise is not None:
         options["noise"] = args.noise
         if args.kind != "denoising":  # the denoising kind already corrupts by masking
@@ -140,10 +172,23 @@ def train_command(args):
         options["sparsity"] = args.sparsity
     model = getattr(models, KINDS[args.kind])(**options)
     t0 = time.perf_counter()
-    model.fit(X_train, validation_data=X_test)
+    model.fit(X_train, validation_data=X_test, comm=comm)
     seconds = time.perf_counter() - t0
-    write_outputs(args.out, model, X_train, X_test, seconds, y_test)
+    if root:
+        write_outputs(args.out, model, X_train, X_test, seconds, y_test)
     return 0
+
+
+def vae_options(args):
+    """``--kind vae``'s options: ``--latent`` replaces the last width of ``--hidden``."""
+    for name in ("noise", "contractive", "sparsity", "contamination", "code_activation"):
+        if getattr(args, name) is not None:
+            raise DataError(f"--{name.replace('_', '-')} is not an option of --kind vae")
+    hidden = args.hidden[:-1] + (args.latent,) if args.latent is not None else args.hidden
+    if args.beta is not None and not args.beta >= 0:
+        raise DataError(f"--beta must be a number >= 0; got {args.beta}")
+    return dict(hidden=hidden, beta=1.0 if args.beta is None else args.beta,
+                binarize="dynamic" if args.binarize else None)
 
 
 def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
@@ -151,6 +196,8 @@ def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
     from .models import PCA
 
     X_test = np.asarray(X_test, dtype=np.float64)
+    if hasattr(model, "elbo"):
+        return write_vae_outputs(out, model, X_train, X_test, seconds, y_test)
     code = model.hidden[-1] if not isinstance(model.hidden, int) else model.hidden
     pca = PCA(min(code, *X_train.shape)).fit(X_train)
     ae_mse = float(np.mean((model.reconstruct(X_test) - X_test) ** 2))
@@ -176,6 +223,14 @@ def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
     ]
     if getattr(model, "contamination", None) is not None:
         lines.append(f"anomaly threshold_ (reconstruction error): {model.threshold_:.5f}")
+    numbers = {"held-out MSE, autoencoder": f"{ae_mse:.5f}", f"held-out MSE, PCA({code})": f"{pca_mse:.5f}",
+               "epochs": model.n_iter_, "training seconds": f"{seconds:.1f}"}
+    write_report_files(out, model, lines, numbers, X_test, y_test)
+
+
+def write_report_files(out, model, lines, numbers, X_test, y_test):
+    """report.txt from ``lines`` (printed too) and, where matplotlib is installed, the pictures
+    and report.html with the ``numbers`` table; then one line naming what was written."""
     report = "\n".join(lines) + "\n"
     write_atomic(os.path.join(out, "report.txt"), lambda f: f.write(report), mode="w")
     print(report, end="")
@@ -187,11 +242,50 @@ def write_outputs(out, model, X_train, X_test, seconds, y_test=None):
     else:
         from .report import write_report
 
-        numbers = {"held-out MSE, autoencoder": f"{ae_mse:.5f}", f"held-out MSE, PCA({code})": f"{pca_mse:.5f}",
-                   "epochs": model.n_iter_, "training seconds": f"{seconds:.1f}"}
         written += write_report(out, model, X_test, y_test, numbers, title=f"npae train: {type(model).__name__}")
         written.append("report.html")
     print(f"wrote {', '.join(written)} into {out}")
+
+
+def write_vae_outputs(out, model, X_train, X_test, seconds, y_test=None):
+    """A VAE's model, history and report: the held-out ELBO and importance-weighted log-likelihood
+    (nats per sample) against a factorised baseline, the KL, the active units; pictures of prior
+    samples, the latent grid (2-D) or traversals, and the bound's curves."""
+    X_eval = (np.random.default_rng(0).random(X_test.shape) < X_test).astype(np.float64) \
+        if model.binarize is not None else X_test  # binarized once, with a fixed seed
+    elbo = float(np.mean(model.elbo(X_eval)))
+    log_likelihood = float(np.mean(model.log_likelihood(X_eval, 100)))
+    if model.likelihood_ == "bernoulli":
+        p = np.clip(np.mean(X_train, axis=0, dtype=np.float64), 1e-3, 1 - 1e-3)
+        baseline = float(np.mean(np.sum(X_eval * np.log(p) + (1 - X_eval) * np.log(1 - p), axis=1)))
+        baseline_name = "independent Bernoulli pixels (training means)"
+    else:
+        mean, std = np.mean(X_train, axis=0), np.std(X_train, axis=0) + 1e-3
+        baseline = float(np.mean(np.sum(-0.5 * ((X_eval - mean) / std) ** 2 - np.log(std * np.sqrt(2 * np.pi)), axis=1)))
+        baseline_name = "independent Gaussian features (training mean and std)"
+    model.save(os.path.join(out, "model.npz"))
+    write_atomic(os.path.join(out, "history.json"), lambda f: json.dump(model.history_, f, indent=1), mode="w")
+    specs = model.network_.specs
+    lines = [
+        f"npae train: {type(model).__name__}",
+        f"model:        {model!r}",
+        f"architecture: {' -> '.join(f'{s.n_in}' for s in specs[:model.n_encoder_layers_])} -> "
+        f"mu, log_var ({model.latent_dim_}) -> decoder -> {specs[-1].n_out}  "
+        f"({model.likelihood_} likelihood, backend {model.backend_})",
+        f"data:         {len(X_train)} training rows, {len(X_test)} held out",
+        f"training:     {model.n_iter_} epochs in {seconds:.1f} s",
+        f"final bound:  {-model.history_['loss'][-1]:.3f} nats per training sample (last epoch)",
+        "",
+        "held-out log-likelihood, nats per sample (higher is better):",
+        f"  ELBO                               {elbo:.3f}",
+        f"  log p(x), 100 importance samples   {log_likelihood:.3f}",
+        f"  baseline                           {baseline:.3f}  ({baseline_name})",
+        f"KL per sample {model.history_['kl'][-1]:.3f} nats; active units {model.active_units_} of {model.latent_dim_}",
+    ]
+    numbers = {"held-out ELBO (nats)": f"{elbo:.3f}", "held-out log p(x), 100 samples": f"{log_likelihood:.3f}",
+               f"baseline: {baseline_name}": f"{baseline:.3f}", "active units": model.active_units_,
+               "epochs": model.n_iter_, "training seconds": f"{seconds:.1f}"}
+    write_report_files(out, model, lines, numbers, X_eval, y_test)
 
 
 def _load_for(path, method, command):
@@ -329,6 +423,11 @@ def build_parser():
                        help="exact Jacobian (one hidden layer) or its stochastic estimate; auto picks "
                             "analytic for one hidden layer, else stochastic")
     train.add_argument("--sparsity", type=float, default=None, help="sparsity penalty weight")
+    train.add_argument("--latent", type=_positive_int, default=None,
+                       help="--kind vae: the latent size (replaces the last width of --hidden)")
+    train.add_argument("--beta", type=float, default=None, help="--kind vae: the KL weight (default 1)")
+    train.add_argument("--binarize", action="store_true",
+                       help="--kind vae: draw x ~ Bernoulli(X) afresh for each minibatch")
     train.add_argument("--contamination", type=float, default=None,
                        help="expected outlier fraction: sets an anomaly threshold")
     train.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")

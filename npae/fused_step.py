@@ -163,8 +163,25 @@ class FusedStep:
         self.optimizer_step()
         return loss, parts
 
-    def optimizer_step(self):
-        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad)
+    def gradient(self, X, rows, Y=None):
+        """The step without its update: ``(loss, parts)`` of rows ``rows``, their gradient in
+        ``net.grad`` (a data-parallel step all-reduces it, then calls ``optimizer_step``). With
+        no rows (a rank's empty share of a short minibatch) it makes only the step's random
+        draws and returns ``(0.0, {})``."""
+        ws = self.workspace(len(rows), separate_target=Y is not None)
+        if len(rows):
+            gather_rows(X, rows, out=ws.X)
+            if Y is not None:
+                gather_rows(Y, rows, out=ws.Y)
+        if self.corruption is not None:
+            self._corrupt(ws)
+        if not len(rows):
+            return 0.0, {}
+        return self.loss_and_grad(ws)
+
+    def optimizer_step(self, grad=None):
+        """The optimizer's update of ``theta`` by ``grad`` (default ``net.grad``)."""
+        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad if grad is None else grad)
 
 
 def optimizer_kernel_step(K, opt, theta, grad):

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .fused_step import FLOAT32_FORWARD, optimizer_kernel_step
+from .parallel import draw
 from .objectives.vae import log_prior_minus_log_posterior, trunk_depth, vae_encode
 from .reparameterization import LOG_VAR_MAX, reparameterize_forward
 from .training import gather_rows
@@ -151,19 +152,30 @@ class FusedVAEStep:
 
     def draw(self, X, rows):
         """Gather the rows, binarize them afresh (uniforms first) and draw eps: the reference's
-        draws in the reference's order."""
+        draws in the reference's order (under ``comm``, this rank's rows of them)."""
         ws = self.workspace(len(rows))
         gather_rows(X, rows, out=ws.X)
         if self.binarize:
-            self.rng.random(dtype=ws.U.dtype, out=ws.U)
+            draw(self.rng, "random", dtype=ws.U.dtype, out=ws.U)
             self.K.binarize(ws.X, ws.U, ws.X_in)
-        self.rng.standard_normal(dtype=ws.EPS.dtype, out=ws.EPS)
+        draw(self.rng, "standard_normal", dtype=ws.EPS.dtype, out=ws.EPS, row_axis=1)
         return ws
 
-    def __call__(self, X, rows, objective):
+    def gradient(self, X, rows, objective):
+        """The step without its update: ``(loss, parts)`` of rows ``rows``, their gradient in
+        ``net.grad``; with no rows, only the draws and ``(0.0, {})``."""
         ws = self.draw(X, rows)
-        loss, parts = self.loss_and_grad(ws, objective)
-        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad)
+        if not len(rows):
+            return 0.0, {}
+        return self.loss_and_grad(ws, objective)
+
+    def optimizer_step(self, grad=None):
+        """The optimizer's update of ``theta`` by ``grad`` (default ``net.grad``)."""
+        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad if grad is None else grad)
+
+    def __call__(self, X, rows, objective):
+        loss, parts = self.gradient(X, rows, objective)
+        self.optimizer_step()
         return loss, parts
 
 

@@ -56,14 +56,15 @@ def plot_history(history, path=None, title="training"):
     ax = fig.add_subplot()
     epochs = np.arange(1, len(history.get("loss", [])) + 1)
     styles = {"loss": dict(lw=2, label="training loss"), "val_loss": dict(lw=2, ls="--", label="validation loss")}
-    for key in ("loss", "val_loss", "reconstruction", "contractive", "sparsity", "weight_decay"):
+    variational = "kl" in history  # a VAE: the negative bound, its reconstruction and KL parts, in nats
+    for key in ("loss", "val_loss", "reconstruction", "kl", "contractive", "sparsity", "weight_decay"):
         values = history.get(key)
-        if not values or (key == "reconstruction" and len(history) and
+        if not values or (key == "reconstruction" and len(history) and not variational and
                           not any(k in history for k in ("contractive", "sparsity", "weight_decay"))):
             continue  # the reconstruction term equals the loss when there is no penalty
         ax.plot(epochs[:len(values)], values, **styles.get(key, dict(lw=1, label=key)))
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (mean per element)")
+    ax.set_ylabel("nats per sample (negative bound, its parts)" if variational else "loss (mean per element)")
     ax.set_title(title)
     losses = np.asarray(history.get("loss", []), dtype=float)
     if len(losses) and losses.min() > 0 and losses.max() / losses.min() > 20:
@@ -131,7 +132,49 @@ def plot_latent_grid(model, n=12, image_shape=None, path=None):
     fig = _figure(6, 6)
     ax = fig.add_subplot()
     ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
-    ax.set_title("decoded grid over the 2-D code")
+    ax.set_title("the prior's quantiles, decoded" if hasattr(model, "elbo") else "decoded grid over the 2-D code")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return _finish(fig, path)
+
+
+def _image_rows(rows, image_shape=None):
+    """Images (n_rows, n_cols, n_features) drawn as one canvas with 1-pixel gaps."""
+    n_rows, n_cols, n_features = rows.shape
+    shape = _image_shape(n_features, image_shape)
+    canvas = np.zeros((n_rows * (shape[0] + 1), n_cols * (shape[1] + 1)))  # white gaps (gray_r)
+    for r in range(n_rows):
+        for c in range(n_cols):
+            canvas[r * (shape[0] + 1):r * (shape[0] + 1) + shape[0],
+                   c * (shape[1] + 1):c * (shape[1] + 1) + shape[1]] = rows[r, c].reshape(shape)
+    return canvas
+
+
+def plot_samples(model, n=64, image_shape=None, path=None, random_state=0):
+    """Images decoded from ``model.sample(n)`` (for a VAE: draws from the prior N(0, I))."""
+    images = np.asarray(model.sample(n, random_state=random_state), dtype=np.float64)
+    cols = int(np.ceil(np.sqrt(n)))
+    padded = np.ones((cols * cols, images.shape[1]))
+    padded[:n] = images
+    fig = _figure(6, 6)
+    ax = fig.add_subplot()
+    ax.imshow(_image_rows(padded.reshape(cols, cols, -1), image_shape), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title("samples from the prior, decoded")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return _finish(fig, path)
+
+
+def plot_traversals(model, x, values=None, dims=None, image_shape=None, path=None, title="latent traversals"):
+    """One row per latent coordinate: the row ``x``'s posterior mean with that coordinate set to
+    each of ``values`` (default -2.5 .. 2.5), decoded (``model.traverse``)."""
+    values = np.linspace(-2.5, 2.5, 9) if values is None else np.asarray(values, dtype=np.float64)
+    dims = range(model.latent_dim_) if dims is None else dims
+    rows = np.stack([model.traverse(x, d, values) for d in dims]).astype(np.float64)
+    fig = _figure(0.6 * len(values) + 1, 0.6 * len(rows) + 0.8)
+    ax = fig.add_subplot()
+    ax.imshow(_image_rows(rows, image_shape), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
     return _finish(fig, path)

@@ -27,12 +27,21 @@ def write_report(out_dir, model, X_test, y_test=None, numbers=None, title="npae 
     X_test = np.asarray(X_test, dtype=np.float64)
     figures = [("history.png", "Loss per epoch", lambda p: plot.plot_history(model, path=p))]
     image = _is_image(X_test.shape[1])
+    variational = hasattr(model, "elbo")
+    if image and variational:
+        figures.append(("samples.png", "Samples from the prior N(0, I), decoded",
+                        lambda p: plot.plot_samples(model, n=64, path=p)))
+        if model.latent_dim_ != 2:
+            figures.append(("traversals.png", "Each latent coordinate of a held-out row's posterior mean "
+                            "varied from -2.5 to 2.5, decoded", lambda p: plot.plot_traversals(
+                                model, X_test[0], dims=range(min(model.latent_dim_, 10)), path=p)))
     if image:
         figures.append(("reconstructions.png", "Held-out originals (top) and reconstructions (bottom)",
                         lambda p: plot.plot_reconstructions(model, X_test, n=10, path=p)))
         corrupted = X_test[:10] * (np.random.default_rng(0).random(X_test[:10].shape) >= 0.3)
-        figures.append(("denoising.png", "30% of pixels zeroed: clean, noisy input, output",
-                        lambda p: plot.plot_reconstructions(model, X_test, n=10, corrupted=corrupted, path=p)))
+        if not variational:
+            figures.append(("denoising.png", "30% of pixels zeroed: clean, noisy input, output",
+                            lambda p: plot.plot_reconstructions(model, X_test, n=10, corrupted=corrupted, path=p)))
         figures.append(("filters.png", "First-layer filters",
                         lambda p: plot.plot_filters(model, path=p)))
     codes = model.transform(X_test)
@@ -40,7 +49,8 @@ def write_report(out_dir, model, X_test, y_test=None, numbers=None, title="npae 
                     lambda p: plot.plot_codes(codes, None if y_test is None else np.asarray(y_test), path=p,
                                               color_label="label")))
     if image and codes.shape[1] == 2:
-        figures.append(("latent_grid.png", "Decoded grid over the 2-D code",
+        figures.append(("latent_grid.png", "Decoded grid over the 2-D latent space (the prior's quantiles)"
+                        if variational else "Decoded grid over the 2-D code",
                         lambda p: plot.plot_latent_grid(model, path=p)))
     written = []
     for name, caption, draw in figures:

@@ -341,3 +341,49 @@ def test_classifier_starts_from_the_posterior_mean_encoder(trained, digits_split
     if freeze:
         np.testing.assert_allclose(start.predict(Xte), vae.transform(Xte), rtol=1e-5, atol=1e-6)
     assert clf.score(Xte, yte) > 0.7
+
+
+# ------------------------------------------------------------------ command line and pictures
+def run_cli(*args):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "npae", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.mark.parametrize("latent", ["2", "4"])
+def test_npae_train_kind_vae_writes_its_report(tmp_path, latent):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    proc = run_cli("train", "--kind", "vae", "--latent", latent, "--binarize", "--beta", "1.5", "--epochs", "3",
+                   "--limit", "500", "--quiet", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    vae = load(out / "model.npz")
+    assert isinstance(vae, VariationalAutoencoder) and vae.latent_dim_ == int(latent)
+    assert vae.binarize == "dynamic" and vae.beta == 1.5 and vae.hidden == (128, int(latent))
+    report = (out / "report.txt").read_text()
+    assert "log p(x), 100 importance samples" in report and "active units" in report and "baseline" in report
+    pictures = {"samples.png", "history.png", "latent_grid.png" if latent == "2" else "traversals.png"}
+    assert pictures <= {p.name for p in out.iterdir()}
+    assert "samples.png" in (out / "report.html").read_text()
+
+
+def test_vae_options_are_refused_for_other_kinds_and_vice_versa(tmp_path):
+    proc = run_cli("train", "--beta", "2", "--epochs", "1", "--quiet", "--out", str(tmp_path / "a"))
+    assert proc.returncode == 2 and "options of --kind vae" in proc.stderr
+    proc = run_cli("train", "--kind", "vae", "--noise", "0.3", "--epochs", "1", "--quiet", "--out", str(tmp_path / "b"))
+    assert proc.returncode == 2 and "--noise is not an option of --kind vae" in proc.stderr
+
+
+def test_plot_samples_and_traversals(trained, tmp_path):
+    pytest.importorskip("matplotlib")
+    from npae import plot
+
+    vae, _, Xte = trained
+    plot.plot_samples(vae, n=10, path=tmp_path / "s.png")
+    figure = plot.plot_traversals(vae, Xte[0], values=[-1, 0, 1], dims=[0, 3], path=tmp_path / "t.png")
+    assert (tmp_path / "s.png").stat().st_size > 0 and (tmp_path / "t.png").stat().st_size > 0
+    image = figure.axes[0].images[0].get_array()
+    assert image.shape == (2 * 9, 3 * 9)  # 2 rows of 3 images of 8x8, 1-pixel gaps

@@ -2,6 +2,7 @@
 (float64: relative 1e-12; float32: relative 1e-5 of the largest entry). Run with the JIT off
 too (NUMBA_DISABLE_JIT=1), so every kernel line runs as plain Python."""
 
+import os
 import tracemalloc
 
 import numpy as np
@@ -22,6 +23,10 @@ from npae.reparameterization import LOG_VAR_MAX, bounded_log_var, reparameterize
 
 K = load_kernels()
 DTYPES = [np.float64, np.float32]
+#: Whole fits, 700-draw likelihoods and 33 traced steps run every kernel line thousands of times:
+#: with the JIT off (the coverage run) the kernel-by-kernel and step tests cover the same lines.
+compiled_only = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
+                                   reason="whole fits are too slow with the JIT off")
 
 
 def close(got, want, dtype):
@@ -129,6 +134,7 @@ def test_fused_vae_step_equals_the_reference_objective(dtype, likelihood, S, hid
     close(fused_net.grad, net.grad, dtype)
 
 
+@compiled_only
 def test_fused_training_equals_reference_training(digits_split):
     """Whole fits on the two backends (float64, importance-weighted, dynamic binarization)."""
     Xtr = digits_split[0][:300]
@@ -141,6 +147,7 @@ def test_fused_training_equals_reference_training(digits_split):
     np.testing.assert_allclose(fused.history_["val_loss"], reference.history_["val_loss"], rtol=1e-10)
 
 
+@compiled_only
 def test_fused_vae_step_allocates_no_arrays():
     rng = np.random.default_rng(0)
     X = rng.random((384, 64)).astype(np.float32)
@@ -161,6 +168,7 @@ def test_fused_vae_step_allocates_no_arrays():
     assert grown < 16 * 1024, grown  # a few small Python objects, no arrays (one batch is 32 KiB)
 
 
+@compiled_only
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
 def test_fused_log_likelihood_equals_the_reference(digits_split, dtype, likelihood):

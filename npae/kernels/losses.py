@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .activations import activation_scalar, bias_and_exp_split, column_sums, derivative_scalar, exp_poly
+from .activations import activation_scalar, bias_and_exp_split, column_sums, derivative_scalar, exp_poly, log1p_poly
 
 
 @jit
@@ -68,18 +68,9 @@ def output_bce_float32(Z, b, Y, dZ, db, exponent_bits, terms, column_losses):
         for j in range(m):  # the polynomials, the loss term and the gradient
             e = exp_poly(terms[j]) * powers_of_two[j]
             d = one + e
-            u = e / (d + one)
-            u2 = u * u
-            q = np.float32(1.0 / 13.0)
-            q = q * u2 + np.float32(1.0 / 11.0)
-            q = q * u2 + np.float32(1.0 / 9.0)
-            q = q * u2 + np.float32(1.0 / 7.0)
-            q = q * u2 + np.float32(1.0 / 5.0)
-            q = q * u2 + np.float32(1.0 / 3.0)
-            q = q * u2 + one
             z = Z[i, j]
             y = Y[i, j]
-            terms[j] = (max(z, zero) - y * z) + np.float32(2.0) * u * q
+            terms[j] = (max(z, zero) - y * z) + log1p_poly(e)
             g = ((one if z >= zero else e) / d - y) * scale
             dZ[i, j] = g
             db[j] += g  # the bias gradient, rows added in order as in column_sums

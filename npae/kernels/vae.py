@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .activations import bias_and_exp_split, exp_poly
+from .activations import bias_and_exp_split, exp_poly, log1p_poly
 
 
 @jit
@@ -97,20 +97,10 @@ def bernoulli_rows_float32(Z, b, X, dZ, LOGP, exponent_bits, terms):
         bias_and_exp_split(Z, b, r, one, exponent_bits, terms)
         for j in range(m):
             e = exp_poly(terms[j]) * powers_of_two[j]
-            d = one + e
-            u = e / (d + one)
-            u2 = u * u
-            q = np.float32(1.0 / 13.0)
-            q = q * u2 + np.float32(1.0 / 11.0)
-            q = q * u2 + np.float32(1.0 / 9.0)
-            q = q * u2 + np.float32(1.0 / 7.0)
-            q = q * u2 + np.float32(1.0 / 5.0)
-            q = q * u2 + np.float32(1.0 / 3.0)
-            q = q * u2 + one
             z = Z[r, j]
             x = X[i, j]
-            terms[j] = (max(z, zero) - x * z) + np.float32(2.0) * u * q
-            dZ[r, j] = (one if z >= zero else e) / d - x
+            terms[j] = (max(z, zero) - x * z) + log1p_poly(e)
+            dZ[r, j] = (one if z >= zero else e) / (one + e) - x
         total = 0.0
         for j in range(m):
             total += terms[j]
@@ -252,18 +242,8 @@ def bernoulli_log_prob_float32(Z, b, X, LOGP, exponent_bits, terms):
         i = r % n
         bias_and_exp_split(Z, b, r, one, exponent_bits, terms)
         for j in range(m):
-            e = exp_poly(terms[j]) * powers_of_two[j]
-            u = e / (e + np.float32(2.0))
-            u2 = u * u
-            q = np.float32(1.0 / 13.0)
-            q = q * u2 + np.float32(1.0 / 11.0)
-            q = q * u2 + np.float32(1.0 / 9.0)
-            q = q * u2 + np.float32(1.0 / 7.0)
-            q = q * u2 + np.float32(1.0 / 5.0)
-            q = q * u2 + np.float32(1.0 / 3.0)
-            q = q * u2 + one
             z = Z[r, j]
-            terms[j] = (max(z, zero) - X[i, j] * z) + np.float32(2.0) * u * q
+            terms[j] = (max(z, zero) - X[i, j] * z) + log1p_poly(exp_poly(terms[j]) * powers_of_two[j])
         total = 0.0
         for j in range(m):
             total += terms[j]

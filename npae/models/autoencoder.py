@@ -16,7 +16,7 @@ import numpy as np
 
 from ..activations import ACTIVATION_RANGES, ACTIVATIONS
 from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, not_fitted_error
 from ..fused_step import FusedStep
 from ..gradcheck import GradcheckProblem
 from ..losses import LOSSES, elementwise_loss
@@ -36,6 +36,16 @@ from .latent import LatentMixin, code_statistics
 #: Rows per chunk in transform / reconstruct / score_samples (bounds their memory).
 PREDICT_CHUNK = 1024
 
+#: The fraction of X a novelty detector holds out for its threshold when given neither
+#: ``validation_fraction`` nor ``validation_data`` (see ``Autoencoder.fit``).
+DETECTOR_HOLDOUT = 0.2
+
+#: offset_ sits this far (relative) below the quantile of the kept scores. A kept row's score can
+#: BE the quantile (the lowest of a small hold-out, or an order statistic hit exactly), and float64
+#: products round a row's score differently by ~1e-15 with how many rows are scored together:
+#: without the margin such a row flips between +1 and -1 from one predict call to another.
+THRESHOLD_MARGIN = 1e-9
+
 
 _LOSS_OPTIONS = {"auto", *LOSSES} - {"softmax_cross_entropy"}
 
@@ -46,12 +56,20 @@ class Autoencoder(LatentMixin, BaseEstimator):
     ``hidden``: encoder widths, the last is the code size; the decoder mirrors them.
     ``loss="auto"``: binary cross-entropy with a sigmoid output when the training
     data lie in [0, 1], else mean squared error with a linear output (``loss_``
-    and ``output_activation_`` record the choice). See the README for every option.
+    and ``output_activation_`` record the choice); a detector (``contamination``
+    set) always resolves it to mean squared error. See the README for every option.
+
+    ``contamination``: the share of new normal rows to flag as outliers (predict,
+    decision_function); ``novelty=True`` takes that threshold on rows held out of
+    training (``validation_fraction``, ``validation_data``, else ``DETECTOR_HOLDOUT``
+    of X), ``novelty=False`` on X itself (fit_predict).
 
     Fitted attributes: ``network_`` (the layers over one flat ``theta``),
     ``loss_``, ``output_activation_``, ``n_features_in_``, ``history_`` (per-epoch
     lists: ``loss``, ``reconstruction``, ``val_loss``, ``seconds``), ``n_iter_``
-    (epochs run), ``backend_``.
+    (epochs run), ``backend_``; a detector's ``calibration_scores_`` (score_samples of
+    the rows its threshold is taken from), ``offset_`` and ``threshold_`` (computed
+    from them for the current contamination).
     """
 
     def __init__(self, hidden=(256, 64), activation="sigmoid", code_activation=None,
@@ -61,7 +79,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
                  nesterov=False, batch_size=128, epochs=20, early_stopping=False, patience=5,
                  lr_decay_patience=None, lr_decay_factor=0.1, lr_decay_epochs=None, validation_fraction=0.0,
                  on_divergence="raise", random_state=None,
-                 contamination=None, dtype="float32", backend="auto", n_threads=None, verbose=0):
+                 contamination=None, novelty=True, dtype="float32", backend="auto", n_threads=None, verbose=0):
         self.hidden = hidden
         self.activation = activation
         self.code_activation = code_activation
@@ -92,6 +110,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
         self.on_divergence = on_divergence
         self.random_state = random_state
         self.contamination = contamination
+        self.novelty = novelty
         self.dtype = dtype
         self.backend = backend
         self.n_threads = n_threads
@@ -123,6 +142,9 @@ class Autoencoder(LatentMixin, BaseEstimator):
         dtype = check_training_options(self)
         if self.contamination is not None:
             check_number("contamination", self.contamination, low=0.0, high=0.5, low_open=True)
+        if self.novelty not in (True, False):
+            raise ParameterError(f"novelty must be True (the threshold is taken on held-out rows, for new "
+                                 f"data) or False (on the rows fit on, for fit_predict); got {self.novelty!r}")
         check_option("backend", self.backend, set(BACKENDS))
         return hidden, dtype
 
@@ -170,11 +192,15 @@ class Autoencoder(LatentMixin, BaseEstimator):
                            unit_interval=unit_interval, estimator=type(self).__name__)
 
     def _resolve_loss(self, X, low, high):
-        """loss_ and output_activation_ from the options and the training data's range."""
+        """loss_ and output_activation_ from the options and the training data's range. A
+        detector (``contamination`` set) resolves "auto" to mse whatever the range: it must
+        score rows outside the training range (the likely outliers), which bce cannot, and a
+        per-sample bce tracks how much ink an image has more than how unusual it is."""
         in_unit = bool(low >= 0.0 and high <= 1.0)
         loss = self.loss
         if loss == "auto":
-            loss = "bce" if in_unit and self.output_activation in ("auto", "sigmoid") else "mse"
+            detector = self.contamination is not None
+            loss = "bce" if in_unit and not detector and self.output_activation in ("auto", "sigmoid") else "mse"
         if loss == "bce" and not in_unit:
             check_array(X, dtype=None, unit_interval=True)
         out = self.output_activation
@@ -189,7 +215,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
                                  self.output_activation_, self.tied)
 
     def _initialize(self, X, hidden, dtype):
-        for stale in ("feature_names_in_", "offset_", "threshold_") + self._CODE_STATISTICS:  # from an earlier fit
+        for stale in ("feature_names_in_", "calibration_scores_", "_saved_offset") + self._CODE_STATISTICS:  # earlier fit
             self.__dict__.pop(stale, None)
         low, high = data_range(X)
         self.loss_, self.output_activation_ = self._resolve_loss(X, low, high)
@@ -202,6 +228,7 @@ class Autoencoder(LatentMixin, BaseEstimator):
         self.history_ = {}
         self.n_iter_ = 0
         self.backend_ = "numpy"
+        self._sync_ranks()
 
     def _output_dtype(self):
         return self.dtype if isinstance(self.dtype, str) else np.dtype(self.dtype).name
@@ -227,13 +254,17 @@ class Autoencoder(LatentMixin, BaseEstimator):
         return self.loss_ == "bce"
 
     # ------------------------------------------------------------ training
-    def fit(self, X, y=None, *, validation_data=None, checkpoint=None):
+    def fit(self, X, y=None, *, validation_data=None, checkpoint=None, comm=None):
         """Train on X (n_samples, n_features) from a fresh initialisation; y is ignored.
 
         ``validation_data``: held-out X_val (or a tuple whose first item is X_val)
         for ``val_loss`` and early stopping; otherwise ``validation_fraction`` of X
         is held out. ``checkpoint``: a path to save the best model to after each
-        improving epoch. Returns self."""
+        improving epoch. ``comm``: an mpi4py communicator to train data-parallel on
+        its ranks, every rank passing the same data (``npae.parallel``). Returns self."""
+        if comm is not None:
+            from ..parallel import run_parallel
+            return run_parallel(self, comm, self.fit, X, y, validation_data=validation_data, checkpoint=checkpoint)
         hidden, dtype = self._validate_params()
         names = feature_names(X)
         X = self._check_data(X, dtype)
@@ -248,22 +279,31 @@ class Autoencoder(LatentMixin, BaseEstimator):
                                      n_features=X.shape[1], unit_interval=self._needs_unit_interval())
             train_idx = np.arange(X.shape[0])
         else:
-            fraction = self.validation_fraction or (0.1 if self.early_stopping else 0.0)
+            fraction = self.validation_fraction or self._default_holdout()
             train_idx, val_idx = split_validation(X.shape[0], fraction, self._rng)
             if val_idx is not None:
                 X_val = gather_rows(X, val_idx).astype(dtype, copy=False)
         self._pretrain(X, train_idx)
         self._train(X, train_idx, X_val, self.epochs, checkpoint=checkpoint, early_stopping=self.early_stopping)
-        self._describe_training_data(X)
+        held_out = self.contamination is not None and self.novelty and X_val is not None
+        self._describe_training_data(X, calibration=X_val if held_out else X)
         return self
 
-    def _describe_training_data(self, X):
-        """The code statistics and, with ``contamination``, the anomaly threshold, from X (in
-        ``n_threads``, as training is)."""
+    def _default_holdout(self):
+        """The fraction of X held out when neither ``validation_fraction`` nor ``validation_data``
+        is given: ``DETECTOR_HOLDOUT`` for a novelty detector (its threshold is taken on those
+        rows), 0.1 for early stopping, else none."""
+        if self.contamination is not None and self.novelty:
+            return DETECTOR_HOLDOUT
+        return 0.1 if self.early_stopping else 0.0
+
+    def _describe_training_data(self, X, calibration=None):
+        """The code statistics from X and, with ``contamination``, the scores the threshold is
+        taken from, of ``calibration`` (default X) (in ``n_threads``, as training is)."""
         with thread_limit(self.n_threads):
             self._set_code_statistics(X)
             if self.contamination is not None:
-                self._set_threshold(X)
+                self._set_threshold(X if calibration is None else calibration)
 
     def _pretrain(self, X, train_idx):
         """Hook before end-to-end training (greedy layer-wise pretraining in StackedAutoencoder)."""
@@ -274,15 +314,63 @@ class Autoencoder(LatentMixin, BaseEstimator):
         self.code_mean_, self.code_cov_, self.code_min_, self.code_max_ = stats
 
     def _set_threshold(self, X):
-        """offset_: the score below which the ``contamination`` fraction of the training data lies."""
-        scores = -self._reconstruction_losses(X)
-        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
-        self.threshold_ = -self.offset_
+        """calibration_scores_: score_samples of X, the rows the threshold is taken from
+        (``offset_`` is their ``contamination`` quantile, so a new contamination re-thresholds
+        without refitting)."""
+        self.calibration_scores_ = -self._reconstruction_losses(X)
+        self.__dict__.pop("_saved_offset", None)
 
-    def partial_fit(self, X, y=None):
+    @property
+    def offset_(self):
+        """The score_samples below which a sample is an outlier: the ``contamination`` quantile
+        of ``calibration_scores_`` (computed for the current contamination, so set_params
+        re-thresholds a fitted model). decision_function(X) = score_samples(X) - offset_.
+
+        With ``novelty=True`` it is the quantile for a NEW row (numpy's "weibull" method: the
+        k-th of n held-out scores has a new row below it with probability k / (n + 1)), so on
+        new inliers about ``contamination`` of them are flagged even from a small hold-out
+        (numpy's default, "linear", flags 12% for 7% from 16 rows); with ``novelty=False`` it
+        is the quantile of the rows themselves, so fit_predict flags that share of X. It sits
+        ``THRESHOLD_MARGIN`` (relative) below the quantile, so a kept row on it is an inlier
+        whichever rows it is scored with."""
+        check_is_fitted(self)
+        name = type(self).__name__
+        if self.contamination is None:
+            raise AttributeError(f"{name} has no offset_ without contamination: "
+                                 "set_params(contamination=<expected outlier fraction>)")
+        contamination = check_number("contamination", self.contamination, low=0.0, high=0.5, low_open=True)
+        scores = self.__dict__.get("calibration_scores_")
+        if scores is not None:
+            quantile = float(np.percentile(scores, 100.0 * contamination,
+                                           method="weibull" if self.novelty else "linear"))
+            return quantile - THRESHOLD_MARGIN * abs(quantile)
+        saved = self.__dict__.get("_saved_offset")
+        if saved is not None and saved[0] == contamination:
+            return saved[1]
+        if saved is not None:
+            raise not_fitted_error(
+                f"This {name} was loaded from a file written before npae kept the scores its threshold is "
+                f"taken from: it has a threshold for contamination={saved[0]} only. Fit it again to use "
+                f"contamination={contamination}")
+        raise not_fitted_error(
+            f"This {name} was fitted without contamination, so it took no threshold and kept no scores "
+            f"to take one from; fit it again with contamination set: "
+            f"{name}(contamination={contamination}, ...).fit(X), or set_params(contamination="
+            f"{contamination}).fit(X)")
+
+    @property
+    def threshold_(self):
+        """-offset_: the reconstruction error above which a sample is an outlier."""
+        return -self.offset_
+
+    def partial_fit(self, X, y=None, *, comm=None):
         """One pass over X in minibatches (initialising the model on the first call). The code
-        statistics and, with ``contamination``, ``offset_`` and ``threshold_`` are then those
-        of this X (as scikit-learn's online outlier detectors update their offset)."""
+        statistics and, with ``contamination``, ``calibration_scores_`` (hence ``offset_`` and
+        ``threshold_``) are then those of this X, after the pass (as scikit-learn's online outlier
+        detectors update their offset). ``comm``: as in ``fit``."""
+        if comm is not None:
+            from ..parallel import run_parallel
+            return run_parallel(self, comm, self.partial_fit, X, y)
         hidden, dtype = self._validate_params()
         if not hasattr(self, "network_"):
             X = self._check_data(X, dtype)
@@ -294,16 +382,23 @@ class Autoencoder(LatentMixin, BaseEstimator):
         self._describe_training_data(X)
         return self
 
+    def _fused_step(self, optimizer, rng):
+        """The fused numba step where the backend and the objective allow it, else None; sets
+        ``backend_`` to the one chosen."""
+        objective, fused = self._objective(), None
+        if resolve_backend(self.backend) == "numba" and FusedStep.supports(objective, self.corruption):
+            fused = FusedStep(self.network_, objective, optimizer, self.corruption, self.noise, self.data_range_,
+                              rng, load_kernels())
+        self.backend_ = "numba" if fused is not None else "numpy"
+        return fused
+
     def _training_step(self, X, optimizer):
         """``step(rows) -> (loss, parts)``: one optimizer step on rows ``rows`` of X, on the
         fused numba step where it supports the objective, else on the reference objective;
         sets ``backend_`` to the one chosen."""
         net, objective, rng = self.network_, self._objective(), self._rng
         corruption, noise, data_range = self.corruption, self.noise, self.data_range_
-        fused = None
-        if resolve_backend(self.backend) == "numba" and FusedStep.supports(objective, corruption):
-            fused = FusedStep(net, objective, optimizer, corruption, noise, data_range, rng, load_kernels())
-        self.backend_ = "numba" if fused is not None else "numpy"
+        fused = self._fused_step(optimizer, rng)
         if fused is not None:
             return lambda rows: fused(X, rows)
 
@@ -315,6 +410,55 @@ class Autoencoder(LatentMixin, BaseEstimator):
             return loss, parts
 
         return step
+
+    def _gradient_step(self, X, optimizer, rng):
+        """The two halves of a data-parallel step (``npae.parallel``), between which the
+        ranks all-reduce: ``gradient(rows) -> (loss, parts)`` fills ``net.grad`` with the
+        gradient of the mean loss over rows ``rows`` of X, drawing its noise from ``rng``
+        (with no rows it makes only the step's draws), and ``update(grad)`` applies the
+        optimizer. The same arithmetic as ``_training_step``, split."""
+        net, objective = self.network_, self._objective()
+        corruption, noise, data_range = self.corruption, self.noise, self.data_range_
+        fused = self._fused_step(optimizer, rng)
+        if fused is not None:
+            return (lambda rows: fused.gradient(X, rows)), fused.optimizer_step
+        stochastic = objective.contractive and objective.contractive_mode == "stochastic"
+
+        def gradient(rows):
+            Xb = gather_rows(X, rows).astype(net.dtype, copy=False)
+            X_in = Xb if corruption is None else corrupt(Xb, corruption, noise, rng, data_range)[0]
+            if not len(rows):  # this rank's share of a short minibatch is empty: only the draws
+                if stochastic:
+                    rng.standard_normal(Xb.shape, dtype=Xb.dtype)
+                return 0.0, {}
+            loss, parts, _ = autoencoder_objective(net, X_in, Xb, objective, rng)
+            return loss, parts
+
+        return gradient, lambda grad: optimizer.step(net.theta, grad)
+
+    def _check_parallel(self, parallel):
+        """Refuse, on every rank alike, what one all-reduce per step cannot train exactly."""
+        if type(self)._training_step is not Autoencoder._training_step and \
+                type(self)._gradient_step is Autoencoder._gradient_step:
+            raise ParameterError(f"{type(self).__name__} has a training step of its own but no _gradient_step: "
+                                 "it does not train with comm yet")
+        if getattr(self, "sparsity", 0) and getattr(self, "sparsity_mode", None) == "kl":
+            raise ParameterError(
+                "sparsity_mode='kl' penalises the minibatch's mean code activation, so each row's gradient "
+                "depends on every rank's rows: it is not trained with comm. Use sparsity_mode='l1' (a mean "
+                "over rows, exact across ranks), or train in one process")
+        if callable(getattr(self, "corruption", None)):
+            raise ParameterError(
+                "a corruption callable draws from the model's generator in ways npae cannot split across "
+                "ranks (their generators would drift apart): use a named corruption with comm")
+
+    def _sync_ranks(self):
+        """Under ``comm``: every rank takes rank 0's weights and random generator (so a
+        random_state of None, or a Generator, starts every rank alike)."""
+        parallel = self.__dict__.get("_parallel")
+        if parallel is not None:
+            parallel.broadcast(self.network_.theta)
+            parallel.sync_generator(self._rng)
 
     def _epoch_start(self, epoch):
         """Called before each training epoch (1-based over every call); nothing to do here."""
@@ -329,14 +473,27 @@ class Autoencoder(LatentMixin, BaseEstimator):
             self._optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, starting_rate(self, self.n_iter_),
                                              momentum=self.momentum, nesterov=self.nesterov)
         optimizer = self._optimizer
-        step = self._training_step(X, optimizer)
+        parallel = self.__dict__.get("_parallel")
+        if parallel is None:
+            step = self._training_step(X, optimizer)
+        else:  # data-parallel (npae.parallel): same data, weights, optimizer and generator on every rank
+            self._sync_ranks()
+            parallel.sync_optimizer(optimizer)
+            generator = parallel.generator(self._rng)
+            gradient, update = self._gradient_step(X, optimizer, generator)
+            step = parallel.training_step(gradient, update, net.grad, generator)
         validate = None
-        if X_val is not None:
+        if X_val is not None and parallel is None:
             def validate():
                 return self._validation_loss(X_val)
+        elif X_val is not None:  # each rank scores its block of rows; the mean is all-reduced
+            X_block = X_val[parallel.block(len(X_val))]
+
+            def validate():
+                return parallel.mean_of(self._validation_loss(X_block) if len(X_block) else 0.0, len(X_block))
 
         save = None
-        if checkpoint is not None:
+        if checkpoint is not None and (parallel is None or parallel.is_root):
             def save():
                 self.n_iter_ = len(self.history_["loss"])  # the file resumes after the epochs it holds
                 self.save(checkpoint)
@@ -353,7 +510,8 @@ class Autoencoder(LatentMixin, BaseEstimator):
                                     optimizer=optimizer, lr_decay=decay,
                                     lr_milestones=lr_milestones(self), plateau_state=plateau_state,
                                     on_divergence=self.on_divergence, checkpoint=save,
-                                    verbose=self.verbose, first_epoch=self.n_iter_ + 1,
+                                    verbose=self.verbose if parallel is None or parallel.is_root else 0,
+                                    first_epoch=self.n_iter_ + 1,
                                     epoch_start=self._epoch_start)
         except BaseException:
             # the weights were restored; the optimizer's moments may hold NaN or a half step
@@ -420,7 +578,14 @@ class Autoencoder(LatentMixin, BaseEstimator):
         features a sample's error comes from. Same loss as training (mse or bce per element)."""
         X = self._check_input(X)
         if self.loss_ == "bce":
-            check_array(X, dtype=None, unit_interval=True)
+            try:
+                check_array(X, dtype=None, unit_interval=True)
+            except DataError as exc:
+                if self.contamination is None:
+                    raise
+                raise DataError(f"{exc}. This detector was fitted with loss='bce', which cannot score rows "
+                                "outside [0, 1], and rows outside the training range are the likely "
+                                "outliers: fit it with loss='mse' (loss='auto' picks mse for a detector)") from None
         return self._reconstruction_losses(X, per_feature)
 
     def score_samples(self, X):
@@ -437,9 +602,8 @@ class Autoencoder(LatentMixin, BaseEstimator):
     def decision_function(self, X):
         """score_samples(X) - offset_: negative for outliers, positive for inliers (scikit-learn's
         sign convention: higher means more normal). Shape (n,)."""
-        check_is_fitted(self)
-        check_is_fitted(self, "offset_")
-        return self.score_samples(X) - self.offset_
+        offset = self.offset_  # says why there is none (not fitted, fitted without contamination)
+        return self.score_samples(X) - offset
 
     @available_if(lambda self: self.contamination is not None,
                   "set contamination=<expected outlier fraction> to detect outliers")
@@ -447,10 +611,12 @@ class Autoencoder(LatentMixin, BaseEstimator):
         """+1 for inliers, -1 for outliers (reconstruction error above threshold_). Shape (n,)."""
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
-    @available_if(lambda self: self.contamination is not None,
-                  "set contamination=<expected outlier fraction> to detect outliers")
+    @available_if(lambda self: self.contamination is not None and not self.novelty,
+                  "it needs contamination=<expected outlier fraction> and novelty=False (with novelty=True, "
+                  "the default, the threshold is taken on held-out rows for new data, so fit(X).predict(X) "
+                  "flags fewer than contamination of X; novelty=False takes it on X itself)")
     def fit_predict(self, X, y=None):
-        """fit(X) then predict(X)."""
+        """fit(X) then predict(X): with novelty=False, the ``contamination`` fraction of X is -1."""
         return self.fit(X).predict(X)
 
     # ------------------------------------------------------------ weights
@@ -517,17 +683,23 @@ class Autoencoder(LatentMixin, BaseEstimator):
     # saved as arrays beside the weights (format 2): as JSON a 1000-unit code's covariance
     # was 24 million characters, over the metadata's limit, and the file did not load
     _CODE_STATISTICS = ("code_mean_", "code_cov_", "code_min_", "code_max_")
+    #: the number of calibration_scores_, saved as an array beside the weights (a detector's
+    #: threshold for any contamination); files written before they were kept lack the key
+    #: and load with their offset_ for their own contamination only
+    _OPTIONAL_FILE_META = ("calibration_scores",)
 
     def _file_meta(self):
         check_is_fitted(self)
         meta = {name: getattr(self, name, None) for name in self._FILE_META if name != "code_statistics"}
         meta["code_statistics"] = hasattr(self, "code_mean_")  # False in a checkpoint written during fit
+        scores = self.__dict__.get("calibration_scores_")
+        meta["calibration_scores"] = None if scores is None else len(scores)
         return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in meta.items()}
 
     def _from_file_meta(self, meta, max_params):
         """Rebuild the fitted structure (weights zero) from saved metadata, checking it."""
         hidden, dtype = self._validate_params()
-        check_keys("metadata", meta, self._FILE_META)
+        check_keys("metadata", meta, self._FILE_META, optional=self._OPTIONAL_FILE_META)
         check_option("loss_", meta["loss_"], _LOSS_OPTIONS - {"auto"})
         check_option("output_activation_", meta["output_activation_"], ACTIVATIONS)
         check_number("n_features_in_", meta["n_features_in_"], low=1, integer=True)
@@ -546,17 +718,25 @@ class Autoencoder(LatentMixin, BaseEstimator):
         code = hidden[-1]
         if not isinstance(meta["code_statistics"], bool):
             raise DataError("code_statistics must be true or false")
+        n_scores = meta.get("calibration_scores")
+        if n_scores is not None:
+            check_number("calibration_scores", n_scores, low=1, integer=True)
         if meta["offset_"] is not None:
-            if self.contamination is None or not np.isfinite(meta["offset_"]):
+            if self.contamination is None:
                 raise DataError("offset_ is stored, but the model has no contamination")
-            self.offset_, self.threshold_ = float(meta["offset_"]), -float(meta["offset_"])
+            offset = float(check_number("offset_", meta["offset_"]))
+            if n_scores is None:  # a file from before the scores were kept: this contamination's offset_ only
+                self._saved_offset = (self.contamination, offset)
         specs = self._specs(self.n_features_in_, hidden)
         statistics = ((code,), (code, code), (code,), (code,)) if meta["code_statistics"] else ()
-        described = count_params(specs) + sum(int(np.prod(shape)) for shape in statistics)
+        described = (count_params(specs) + sum(int(np.prod(shape)) for shape in statistics)
+                     + (n_scores or 0))
         if described > max_params:  # checked before allocating anything of that size
             raise DataError(f"the hyper-parameters describe {described} numbers, the file holds {max_params}")
         for name, shape in zip(self._CODE_STATISTICS, statistics):
             setattr(self, name, np.zeros(shape))  # filled from the file's arrays (whose shapes load checks)
+        if n_scores is not None:
+            self.calibration_scores_ = np.zeros(n_scores)  # offset_ follows from them, as after fit
         self._rng = check_random_state(self.random_state)
         self.network_ = Network(specs, dtype=dtype)
         self._optimizer = None
@@ -565,6 +745,8 @@ class Autoencoder(LatentMixin, BaseEstimator):
         arrays = dict(zip(self.network_.param_names, self.network_.params()))
         if hasattr(self, "code_mean_"):
             arrays.update({name: getattr(self, name) for name in self._CODE_STATISTICS})
+        if "calibration_scores_" in self.__dict__:
+            arrays["calibration_scores_"] = self.calibration_scores_
         return arrays
 
     def save(self, path):

@@ -22,7 +22,7 @@ from ..backend import BACKENDS, load_kernels, resolve_backend, thread_limit
 from ..errors import DataError, ParameterError, data_conversion_warning
 from ..fused_step import FusedStep
 from ..gradcheck import GradcheckProblem
-from ..losses import softmax, softmax_cross_entropy
+from ..losses import softmax, softmax_cross_entropy, softmax_cross_entropy_per_sample
 from ..network import LayerSpec, Network, count_params
 from ..objectives import Objective, classifier_objective
 from ..optim import make_optimizer
@@ -183,8 +183,13 @@ class Classifier(BaseEstimator):
         return X if self.encoder_network_ is None else predict_in_chunks(self.encoder_network_, X)
 
     # ------------------------------------------------------------ training
-    def fit(self, X, y, *, validation_data=None):
-        """Train on X (n, n_features) with labels y (n,). Returns self."""
+    def fit(self, X, y, *, validation_data=None, comm=None):
+        """Train on X (n, n_features) with labels y (n,). ``comm``: an mpi4py communicator to
+        train data-parallel on its ranks, every rank passing the same data (``npae.parallel``).
+        Returns self."""
+        if comm is not None:
+            from ..parallel import run_parallel
+            return run_parallel(self, comm, self.fit, X, y, validation_data=validation_data)
         hidden, dtype = self._validate_params()
         names = feature_names(X)
         X = check_array(X, dtype=dtype, estimator=type(self).__name__)
@@ -200,6 +205,12 @@ class Classifier(BaseEstimator):
             val_index = label_indices(classes, y_val, "validation_data's y")
         rng = check_random_state(self.random_state)
         self._build(X.shape[1], hidden, len(classes), dtype, rng)
+        parallel = self.__dict__.get("_parallel")
+        if parallel is not None:  # every rank: rank 0's weights and generator
+            for net in (self.network_, self.encoder_network_):
+                if net is not None:
+                    parallel.broadcast(net.theta)
+            parallel.sync_generator(rng)
         self.classes_, self.n_features_in_ = classes, X.shape[1]
         self.__dict__.pop("feature_names_in_", None)  # a refit on an array keeps no names of an earlier fit
         if names is not None:
@@ -231,6 +242,19 @@ class Classifier(BaseEstimator):
             optimizer.step(net.theta, net.grad)
             return loss, parts
 
+        def gradient(rows):  # a data-parallel step's local half (npae.parallel): no update
+            if fused is not None:
+                return fused.gradient(features, rows, Y)
+            if not len(rows):
+                return 0.0, {}
+            return classifier_objective(net, features[rows], Y[rows], wd)[:2]
+
+        if parallel is not None:
+            update = fused.optimizer_step if fused is not None else (lambda grad: optimizer.step(net.theta, grad))
+            step = parallel.training_step(gradient, update, net.grad, parallel.generator(rng))
+            if X_val is not None:  # each rank scores its block of the validation rows
+                block = parallel.block(len(X_val))
+                X_val, Y_val = X_val[block], Y_val[block]
         val_labels = None if Y_val is None else np.argmax(Y_val, axis=1)
 
         def validate():  # early stopping watches the error, as scikit-learn's MLPClassifier its score
@@ -238,13 +262,21 @@ class Classifier(BaseEstimator):
             error = float(np.mean(np.argmax(logits, axis=1) != val_labels))
             return {"val_loss": softmax_cross_entropy(Y_val, logits)[0], "val_error": error}
 
+        if parallel is not None:
+            def validate():  # sums over the ranks' blocks: the error counts add up exactly (ties are common)
+                logits = predict_in_chunks(net, X_val) if len(X_val) else np.zeros((0, Y_val.shape[1]))
+                loss, errors, n = parallel.sums(np.sum(softmax_cross_entropy_per_sample(Y_val, logits)),
+                                                np.count_nonzero(np.argmax(logits, axis=1) != val_labels), len(X_val))
+                return {"val_loss": loss / n, "val_error": errors / n}
+
         self.history_ = {}
         try:
             with thread_limit(self.n_threads):
                 run_epochs(theta=net.theta, step=step, train_indices=train_idx, batch_size=self.batch_size,
                            epochs=self.epochs, rng=rng, history=self.history_,
                            validate=validate if X_val is not None else None, early_stopping=self.early_stopping,
-                           patience=self.patience, on_divergence=self.on_divergence, verbose=self.verbose,
+                           patience=self.patience, on_divergence=self.on_divergence,
+                           verbose=self.verbose if parallel is None or parallel.is_root else 0,
                            optimizer=optimizer, lr_decay=lr_decay(self), lr_milestones=lr_milestones(self),
                            monitor="val_error")
         finally:  # an interrupted or diverged fit leaves a model that predicts and saves

@@ -55,6 +55,13 @@ class StackedAutoencoder(Autoencoder):
                                  f"got {self.layer_params!r}")
         return hidden, dtype
 
+    def _check_parallel(self, parallel):
+        """As Autoencoder's, for the deep model and for each layer's pretraining options."""
+        super()._check_parallel(parallel)
+        hidden, _ = self._validate_params()
+        for options in self._layer_options(len(hidden)):
+            Autoencoder(**options)._check_parallel(parallel)
+
     def _file_params(self):
         params = super()._file_params()
         if isinstance(self.layer_params, Autoencoder):  # files hold data: the template's options, not it
@@ -105,6 +112,7 @@ class StackedAutoencoder(Autoencoder):
             return
         codes = np.asarray(X[np.sort(train_idx)], dtype=net.dtype)
         shared = {name: getattr(self, name) for name in _SHARED}
+        parallel = self.__dict__.get("_parallel")
         for k in range(depth):
             encoder, decoder = net.specs[k], net.specs[2 * depth - 1 - k]
             # the decoder's output sits where the previous layer's activation (or the data) is
@@ -118,10 +126,10 @@ class StackedAutoencoder(Autoencoder):
                           random_state=int(self._rng.integers(2 ** 31)), verbose=self.verbose)
             params.update(options[k])
             layer = Autoencoder(**params)
-            if self.verbose:
+            if self.verbose and (parallel is None or parallel.is_root):
                 print(f"pretraining layer {k + 1}/{depth}: {encoder.n_in} -> {encoder.n_out} "
                       f"({', '.join(f'{key}={value}' for key, value in options[k].items()) or 'plain'})", flush=True)
-            layer.fit(codes)
+            layer.fit(codes, comm=None if parallel is None else parallel.comm)  # every rank holds every code
             self.layer_models_.append(layer)
             self.pretraining_history_.append(layer.history_)
             weights = layer.network_
@@ -133,6 +141,8 @@ class StackedAutoencoder(Autoencoder):
             net.param(f"{decoder.name}.b")[...] = weights.param("decoder.0.b")
             if k < depth - 1:
                 codes = layer.transform(codes)  # once per layer, not per epoch
+                if parallel is not None:  # bit for bit rank 0's, whatever each node's BLAS rounds
+                    codes = parallel.broadcast(np.ascontiguousarray(codes))
         self.unrolled_loss_ = float(np.mean(self._reconstruction_losses(np.asarray(X[np.sort(train_idx)]))))
 
     # ------------------------------------------------------------ io

@@ -28,6 +28,7 @@ from ..network import Network, count_params, vae_specs
 from ..objectives.vae import (VAEObjective, logsumexp_weights, trunk_depth, vae_encode, vae_decode_log_likelihood,
                               vae_log_weights, vae_objective)
 from ..reparameterization import reparameterize_forward
+from ..parallel import draw
 from ..training import gather_rows
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
                           check_training_options, data_range, history_from_file)
@@ -72,18 +73,22 @@ def normal_ppf(p):
     return np.array(out)
 
 
-def row_seeded_normals(X, n_draws, k, random_state, dtype):
-    """Standard normal draws (n_draws, n, k) where row i's come from a generator seeded by
-    ``random_state`` and row i's own bytes: a row's draws do not depend on which other rows,
-    or in which order, it is scored with. X: (n, m) of the model's dtype."""
+def row_generators(X, random_state):
+    """One generator per row of X (n, m), seeded by ``random_state`` (None: 0) and the row's own
+    bytes: what a row draws does not depend on which other rows, or in which order, it is
+    scored with (nor, under ``comm``, on which rank scores it)."""
     seed = 0 if random_state is None else random_state
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(2 ** 63))
     check_number("random_state", seed, integer=True)
+    return [np.random.default_rng([int(seed) % 2 ** 63, zlib.crc32(row.tobytes())]) for row in np.ascontiguousarray(X)]
+
+
+def row_seeded_normals(X, n_draws, k, random_state, dtype):
+    """Standard normal draws (n_draws, n, k), row i's from ``row_generators``' i-th."""
     eps = np.empty((n_draws, X.shape[0], k), dtype=dtype)
-    for i, row in enumerate(np.ascontiguousarray(X)):
-        eps[:, i, :] = np.random.default_rng([int(seed) % 2 ** 63, zlib.crc32(row.tobytes())]).standard_normal(
-            (n_draws, k), dtype=dtype)
+    for i, rng in enumerate(row_generators(X, random_state)):
+        eps[:, i, :] = rng.standard_normal((n_draws, k), dtype=dtype)
     return eps
 
 
@@ -91,17 +96,60 @@ class VariationalAutoencoder(Autoencoder):
     """A variational autoencoder trained by backpropagation on NumPy (Kingma & Welling 2014;
     with ``importance_samples > 1``, Burda, Grosse & Salakhutdinov 2016).
 
-    ``hidden``: encoder widths, the last is the latent size k; the decoder mirrors the rest.
-    ``likelihood="auto"``: Bernoulli (decoder logits) when the training data lie in [0, 1],
-    else Gaussian with standard deviation ``output_std`` around the decoder's linear output.
-    ``beta`` weighs the KL term; ``kl_warmup`` epochs ramp it from 0 (epoch e trains with
-    beta * min(1, (e - 1) / kl_warmup)). ``binarize="dynamic"`` draws x ~ Bernoulli(X) afresh
-    for each minibatch (input and target). Numbers are per sample in nats.
+    Training maximises ELBO(x) = E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I)) per sample, in
+    nats (``npae.objectives.vae_objective``).
 
-    Fitted attributes: ``network_``, ``likelihood_``, ``output_activation_``, ``n_features_in_``,
-    ``history_`` (per epoch: ``loss`` (the negative bound), ``reconstruction``, ``kl``, ``beta``,
-    ``val_loss`` (the negative ELBO of the validation data), ``seconds``), ``n_iter_``,
-    ``backend_``, ``kl_per_dimension_`` (k,), ``active_units_``.
+    Parameters
+    ----------
+    hidden : tuple of int, default (512, 256, 20)
+        Encoder widths; the last is the latent size k. The decoder mirrors the rest.
+    activation : str, default "relu"
+        The hidden layers' activation; the mean and log-variance heads are linear.
+    likelihood : {"auto", "bernoulli", "gaussian"}, default "auto"
+        p(x|z): Bernoulli from the decoder's logits (X in [0, 1]), or Gaussian around the
+        decoder's linear output with standard deviation ``output_std``; "auto" picks
+        Bernoulli when the training data lie in [0, 1].
+    output_std : float, default 1.0
+        The Gaussian likelihood's fixed standard deviation.
+    beta : float, default 1.0
+        The weight of the KL term (a beta-VAE for beta > 1).
+    kl_warmup : int, default 0
+        Epochs over which the KL weight ramps from 0: epoch e uses beta * min(1, (e - 1) / kl_warmup).
+    importance_samples : int, default 1
+        1: the ELBO (analytic KL); k > 1: the importance-weighted bound over k draws.
+    binarize : {None, "dynamic"}, default None
+        "dynamic": each minibatch draws x ~ Bernoulli(X) afresh, input and target alike.
+    weight_decay, optimizer, learning_rate, momentum, nesterov, batch_size, epochs, early_stopping, \
+patience, lr_decay_patience, lr_decay_factor, lr_decay_epochs, validation_fraction, on_divergence, \
+random_state, dtype, backend, n_threads, verbose
+        The training options of every npae estimator (see ``Autoencoder``).
+
+    Attributes
+    ----------
+    network_ : Network
+        The encoder trunk, the heads ``encoder.mu`` and ``encoder.log_var``, then the decoder,
+        over one flat ``theta``.
+    likelihood_, output_activation_ : str
+        What "auto" resolved to.
+    n_features_in_ : int
+    history_ : dict of lists
+        Per epoch: ``loss`` (the negative bound), ``reconstruction``, ``kl``, ``beta``,
+        ``val_loss`` (the validation data's negative ELBO), ``seconds``.
+    n_iter_ : int
+    backend_ : str
+    kl_per_dimension_ : ndarray of shape (k,)
+        The KL of each latent dimension, averaged over the training data.
+    active_units_ : int
+        Dimensions whose posterior mean varies over the data with variance above 0.01.
+
+    Examples
+    --------
+    >>> from npae import VariationalAutoencoder
+    >>> from npae.datasets import load_digits
+    >>> X, _ = load_digits()
+    >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=2, random_state=0).fit(X)
+    >>> vae.transform(X[:3]).shape, vae.sample(4).shape
+    ((3, 2), (4, 64))
     """
 
     contamination = None  # not an outlier detector: score_samples is the ELBO
@@ -227,32 +275,55 @@ class VariationalAutoencoder(Autoencoder):
 
     # ------------------------------------------------------------ training
     def _draw_batch(self, X, rows, rng, dtype):
-        """The minibatch (binarized afresh with ``binarize="dynamic"``) and its noise, drawn in
-        this order from ``rng`` (the fused step draws the same numbers)."""
+        """The minibatch (binarized afresh with ``binarize="dynamic"``) and its noise eps
+        (S, n, k), drawn in this order from ``rng`` (the fused step draws the same numbers;
+        under ``comm``, each rank its rows of them: ``npae.parallel.draw``)."""
         Xb = gather_rows(X, rows).astype(dtype, copy=False)
         if self.binarize is not None:
-            Xb = (rng.random(Xb.shape, dtype=dtype) < Xb).astype(dtype)
-        eps = rng.standard_normal((int(self.importance_samples), len(rows), self.latent_dim_), dtype=dtype)
+            Xb = (draw(rng, "random", Xb.shape, dtype) < Xb).astype(dtype)
+        eps = draw(rng, "standard_normal", (int(self.importance_samples), len(rows), self.latent_dim_), dtype,
+                   row_axis=1)
         return Xb, eps
 
-    def _training_step(self, X, optimizer):
-        net, rng = self.network_, self._rng
+    def _fused_step(self, optimizer, rng):
         fused = None
         if resolve_backend(self.backend) == "numba":
             from ..fused_vae_step import FusedVAEStep
-            fused = FusedVAEStep(net, optimizer, rng, load_kernels(), binarize=self.binarize is not None,
+            fused = FusedVAEStep(self.network_, optimizer, rng, load_kernels(), binarize=self.binarize is not None,
                                  importance_samples=int(self.importance_samples))
         self.backend_ = "numba" if fused is not None else "numpy"
+        return fused
 
-        def step(rows):
+    def _gradient_step(self, X, optimizer, rng):
+        """``gradient(rows) -> (loss, parts)`` (the gradient of the mean negative bound over the
+        rows into ``net.grad``; with no rows, only the draws) and ``update(grad)``: the halves of
+        a step between which data-parallel ranks all-reduce (``npae.parallel``)."""
+        net, fused = self.network_, self._fused_step(optimizer, rng)
+
+        def gradient(rows):
             objective = self._objective()
             if fused is not None:
-                loss, parts = fused(X, rows, objective)
+                loss, parts = fused.gradient(X, rows, objective)
             else:
                 Xb, eps = self._draw_batch(X, rows, rng, net.dtype)
+                if not len(rows):
+                    return 0.0, {}
                 loss, parts, _ = vae_objective(net, Xb, Xb, eps, objective)
-                optimizer.step(net.theta, net.grad)
-            parts["beta"] = objective.beta
+            if len(rows):
+                parts["beta"] = objective.beta
+            return loss, parts
+
+        if fused is not None:
+            return gradient, fused.optimizer_step
+        return gradient, lambda grad: optimizer.step(net.theta, grad)
+
+    def _training_step(self, X, optimizer):
+        gradient, update = self._gradient_step(X, optimizer, self._rng)
+        grad = self.network_.grad
+
+        def step(rows):
+            loss, parts = gradient(rows)
+            update(grad)
             return loss, parts
 
         return step
@@ -263,11 +334,12 @@ class VariationalAutoencoder(Autoencoder):
         return -float(np.mean(self.elbo(self._binarized_once(X_val), random_state=0)))
 
     def _binarized_once(self, X, seed=0):
+        """X binarized, each row by its own seeded generator (``row_generators``)."""
         if self.binarize is None:
             return X
-        rng = np.random.default_rng(seed)
-        return np.concatenate([(rng.random(X[i:i + PREDICT_CHUNK].shape) < X[i:i + PREDICT_CHUNK])
-                               .astype(self.network_.dtype) for i in range(0, len(X), PREDICT_CHUNK)])
+        X = np.asarray(X, dtype=self.network_.dtype)
+        U = np.stack([rng.random(X.shape[1]) for rng in row_generators(X, seed)]) if len(X) else X
+        return (U < X).astype(self.network_.dtype)
 
     def _describe_training_data(self, X, calibration=None):
         """kl_per_dimension_ and active_units_ (Burda et al.: Var_x(mu_j(x)) > 1e-2) from X (at most
@@ -353,9 +425,19 @@ class VariationalAutoencoder(Autoencoder):
 
     def elbo(self, X, random_state=None):
         """The evidence lower bound of each row, in nats: log p(x|z) summed over features, z one
-        draw from q(z|x), minus KL(q(z|x) || N(0, I)) (beta = 1). (n, n_features) -> (n,).
-        Each row's draw is seeded by ``random_state`` (None: 0) and the row's own values, so a
-        row's ELBO does not depend on the rows it is scored with."""
+        draw from q(z|x), minus KL(q(z|x) || N(0, I)) (beta = 1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+        random_state : int, Generator or None, default None
+            Seeds each row's draw together with the row's own values (None: 0), so a row's
+            ELBO does not depend on the rows it is scored with.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         X = self._scoring_input(X)
         net, objective, out = self.network_, self._objective(beta=1.0), []
         for i in range(0, X.shape[0], PREDICT_CHUNK):
@@ -369,10 +451,22 @@ class VariationalAutoencoder(Autoencoder):
 
     def log_likelihood(self, X, importance_samples=5000, random_state=None):
         """The importance-weighted estimate of log p(x) of each row, in nats (Burda et al.'s
-        estimator with ``importance_samples`` draws from q(z|x)): log (1/S) sum_s
-        p(x, z_s) / q(z_s|x). A lower bound whose expectation rises to log p(x) as S grows.
-        Evaluated in blocks of rows and draws (memory stays bounded), log-mean-exp running.
-        Seeded per row as ``elbo``. (n, n_features) -> (n,)."""
+        estimator): log (1/S) sum_s p(x, z_s) / q(z_s|x) over S draws from q(z|x), a lower bound
+        whose expectation rises to log p(x) as S grows. Evaluated in blocks of rows and draws,
+        so memory stays bounded.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+        importance_samples : int, default 5000
+            S, the draws per row.
+        random_state : int, Generator or None, default None
+            Seeds each row's draws with the row's own values, as ``elbo``.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         X = self._scoring_input(X)
         S = check_number("importance_samples", importance_samples, low=1, integer=True)
         net, objective, k = self.network_, self._objective(beta=1.0), self.latent_dim_

@@ -1,0 +1,320 @@
+"""Data-parallel training on MPI: what ``fit(..., comm=...)`` does with a communicator.
+
+Every rank runs the same program on the same data (an array or a memmap of the same
+file) and holds the whole model. The ranks draw the same permutation from the same
+generator; of each global minibatch ``rows``, rank r of P takes ``rows[r::P]``,
+computes the mean loss and gradient over its rows, weights them by its share
+``n_r / n`` and one ``Allreduce`` sums ``[gradient, loss, loss terms, n_r]`` over the
+ranks: the sum is the gradient of the mean over the whole minibatch (a short last
+batch, or a rank left with no row, included), and every rank applies the same update.
+So the model equals the one-process fit with the same settings, up to the order of the
+floating-point sums.
+
+What this module keeps true, and how:
+
+* the same start: ``theta`` and the generator's state are broadcast from rank 0;
+* the same random draws: a corruption or noise draw of this rank's rows draws the
+  whole minibatch's from the shared generator and keeps this rank's rows
+  (``ShardedGenerator``), as the one-process fit draws them, and every generator
+  advances alike;
+* the same decisions: the loss a step returns and the validation numbers
+  (``mean_of``) are all-reduced, so divergence, early stopping, the learning-rate
+  schedule and the end of training are decided from numbers every rank holds;
+* one voice: only rank 0 prints and writes checkpoints (``is_root``);
+* no hang: an exception on one rank inside ``guard()`` prints its traceback and
+  calls ``comm.Abort``, ending every rank, instead of leaving the others waiting in a
+  collective call forever. Errors decided from all-reduced numbers (a divergence,
+  ranks given different data) are raised on every rank together and propagate.
+
+Run it as ``mpiexec -n P python -m mpi4py script.py``: mpi4py's runner also aborts the
+job on an exception outside ``fit``. mpi4py is imported only when a communicator is
+given; ``import npae`` never needs it.
+"""
+
+import contextlib
+import sys
+import traceback
+import zlib
+
+import numpy as np
+
+from .errors import DataError, DivergenceError, ParameterError
+
+
+class RanksDisagree(DataError):
+    """The ranks were given different data (or settings): raised on every rank together."""
+
+
+def _mpi():
+    from mpi4py import MPI  # only here: import npae never needs mpi4py
+
+    return MPI
+
+
+class Parallel:
+    """One training's view of an mpi4py communicator ``comm``: ``rank`` and ``size``, the
+    split of a minibatch, the all-reductions and broadcasts training needs, and the guard
+    that aborts every rank when one fails."""
+
+    def __init__(self, comm):
+        for method in ("Get_rank", "Get_size", "Allreduce", "Bcast", "bcast", "allgather", "Abort"):
+            if not callable(getattr(comm, method, None)):
+                raise ParameterError(f"comm must be an mpi4py communicator (e.g. mpi4py.MPI.COMM_WORLD) or None; "
+                                     f"got {type(comm).__name__}, which has no {method}")
+        self.comm = comm
+        self.rank, self.size = int(comm.Get_rank()), int(comm.Get_size())
+        self.MPI = _mpi()
+
+    @property
+    def is_root(self):
+        return self.rank == 0
+
+    def __repr__(self):
+        return f"Parallel(rank {self.rank} of {self.size})"
+
+    # ------------------------------------------------------------ splitting rows
+    def local(self, rows):
+        """This rank's rows of a global minibatch: ``rows[rank::size]``."""
+        return rows[self.rank::self.size]
+
+    def block(self, n):
+        """This rank's contiguous block ``slice(lo, hi)`` of ``n`` rows (for validation and
+        other passes over a fixed set of rows, read in order)."""
+        return slice(n * self.rank // self.size, n * (self.rank + 1) // self.size)
+
+    # ------------------------------------------------------------ the same start
+    def broadcast(self, array):
+        """``array`` (contiguous) overwritten in place by rank 0's."""
+        self.comm.Bcast(array, root=0)
+        return array
+
+    def sync_generator(self, rng):
+        """Give ``rng`` (a numpy Generator) rank 0's state, so every rank draws the same."""
+        state = self.comm.bcast(rng.bit_generator.state if self.is_root else None, root=0)
+        rng.bit_generator.state = state
+        return rng
+
+    def sync_optimizer(self, optimizer):
+        """Rank 0's optimizer state (step count, learning rate, moment arrays) on every rank."""
+        scalars = self.comm.bcast((optimizer.t, optimizer.learning_rate) if self.is_root else None, root=0)
+        optimizer.t, optimizer.learning_rate = scalars
+        for name in ("m", "v", "velocity"):
+            state = getattr(optimizer, name, None)
+            if isinstance(state, np.ndarray):
+                self.broadcast(state)
+
+    def check_same_data(self, X, name="X"):
+        """Raise ``RanksDisagree`` on every rank unless every rank holds data of the same shape
+        and dtype with the same first, middle and last row (a fingerprint of 3 rows: it
+        catches a rank that loaded another file, shuffled, or sliced differently)."""
+        n = X.shape[0]
+        picks = sorted({0, n // 2, n - 1}) if n else []
+        crc = 0
+        for i in picks:
+            crc = zlib.crc32(np.ascontiguousarray(X[i]).tobytes(), crc)
+        mine = (tuple(X.shape), str(X.dtype), crc)
+        everyone = self.comm.allgather(mine)
+        if any(other != everyone[0] for other in everyone):
+            described = "; ".join(f"rank {r}: shape {s}, dtype {d}, rows checksum {c:08x}"
+                                  for r, (s, d, c) in enumerate(everyone))
+            raise RanksDisagree(f"every rank must pass the same {name} (the same array, or a memmap of the same "
+                                f"file); they differ: {described}")
+
+    # ------------------------------------------------------------ the same numbers
+    def reducer(self):
+        """A fresh ``StepReducer`` for one training run."""
+        return StepReducer(self)
+
+    def generator(self, rng):
+        """``rng`` as this rank sees it in a training step (see ``ShardedGenerator``)."""
+        return ShardedGenerator(rng, self.rank, self.size)
+
+    def training_step(self, gradient, update, grad, generator):
+        """``step(rows) -> (loss, parts)`` for ``run_epochs`` from a model's local pieces:
+        ``gradient(local_rows) -> (loss, parts)`` fills ``grad`` with the means over those
+        rows, drawing its noise from ``generator`` (with no rows: only the draws);
+        ``update(grad)`` applies the optimizer. Between them, the one all-reduce."""
+        reduce = self.reducer()
+
+        def step(rows):
+            local = generator.begin(rows)
+            loss, parts = gradient(local)
+            loss, parts, summed = reduce(loss, parts, grad, len(local), len(rows))
+            update(summed)
+            return loss, parts
+
+        return step
+
+    def sums(self, *values):
+        """Each number summed over the ranks, in float64 (one all-reduce); sums of whole
+        numbers (counts) are exact."""
+        buf = np.array([float(v) for v in values], dtype=np.float64)
+        self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
+        return [float(v) for v in buf]
+
+    def mean_of(self, value, n_local):
+        """The mean over every rank's rows of a number (or a dict of numbers) that is the
+        mean over this rank's ``n_local`` rows: one all-reduce of the weighted sums in
+        float64. A rank with no rows passes any ``value`` (it is not read)."""
+        keys = list(value) if isinstance(value, dict) else None
+        values = [value[k] for k in keys] if keys is not None else [value]
+        *totals, count = self.sums(*[float(v) * n_local if n_local else 0.0 for v in values], n_local)
+        means = [total / count if count else float("nan") for total in totals]
+        return dict(zip(keys, means)) if keys is not None else means[0]
+
+    # ------------------------------------------------------------ no hang
+    @contextlib.contextmanager
+    def guard(self):
+        """Run a collective stretch of work: an exception on this rank ends every rank
+        (``comm.Abort``) after printing which rank failed and its traceback, so that the
+        others, waiting in a collective call, do not hang. Exceptions raised on every rank
+        together from all-reduced numbers (``DivergenceError``, ``RanksDisagree``) propagate
+        as usual. With one rank nothing is aborted."""
+        try:
+            yield self
+        except (DivergenceError, RanksDisagree):
+            raise
+        except BaseException as exc:
+            if self.size > 1:
+                detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                sys.stderr.write(f"npae: rank {self.rank} of {self.size} failed; aborting every rank "
+                                 f"(MPI Abort) so that none waits forever:\n{detail}")
+                sys.stderr.flush()
+                self.comm.Abort(1)
+            raise
+
+
+def run_parallel(estimator, comm, method, *args, **kwargs):
+    """``method(*args, **kwargs)`` -- the estimator's own ``fit`` or ``partial_fit``, called
+    again without ``comm`` -- with ``estimator._parallel`` set to a ``Parallel`` of ``comm``
+    for its duration, inside ``guard()``. The hyper-parameters are checked first, outside
+    the guard: a bad one raises on every rank alike (nothing to abort), as does an option
+    the estimator cannot train data-parallel (its ``_check_parallel(parallel)``). Then every
+    rank must hold the same ``X`` (and ``y``), the first two positional arguments."""
+    parallel = Parallel(comm)
+    estimator._validate_params()
+    check = getattr(estimator, "_check_parallel", None)
+    if check is not None:
+        check(parallel)
+    estimator._parallel = parallel
+    try:
+        with parallel.guard():
+            for name, data in zip(("X", "y"), args):  # the same data on every rank, before anything uses it
+                if data is not None:
+                    parallel.check_same_data(data if hasattr(data, "shape") and hasattr(data, "dtype")
+                                             else np.asarray(data), name)
+            return method(*args, **kwargs)
+    finally:
+        estimator.__dict__.pop("_parallel", None)
+
+
+def current(estimator):
+    """The ``Parallel`` an estimator is training under, or None (one process)."""
+    return estimator.__dict__.get("_parallel")
+
+
+class StepReducer:
+    """``reduce(loss, parts, grad, n_local, n_global) -> (loss, parts, grad)``: the one
+    all-reduce of a training step.
+
+    Each rank's ``loss``, ``parts`` and ``grad`` are means over its ``n_local`` rows (its
+    penalties, e.g. weight decay, whole); weighted by ``n_local / n_global`` they sum over
+    the ranks to the means over the ``n_global`` rows of the minibatch -- the weights add
+    up to 1, so a penalty counts once. They go into one buffer of ``grad``'s dtype with
+    ``n_local`` last, summed in place by one ``Allreduce``; the returned ``grad`` is a view
+    of that buffer (``net.grad`` keeps this rank's own gradient). A rank with no rows
+    passes ``n_local=0`` (its values are not read). The count is checked: the ranks must
+    have split the same minibatch."""
+
+    def __init__(self, parallel):
+        self.parallel, self.keys, self.buffer = parallel, None, None
+
+    def __call__(self, loss, parts, grad, n_local, n_global):
+        par = self.parallel
+        if self.keys is None:  # the loss terms' names, once: rank 0 always has rows
+            self.keys = par.comm.bcast(list(parts) if par.is_root else None, root=0)
+            self.buffer = np.empty(grad.size + len(self.keys) + 2, dtype=grad.dtype)
+        buf, n, keys = self.buffer, grad.size, self.keys
+        if n_local:
+            if list(parts) != keys:
+                raise RuntimeError(f"rank {par.rank}'s loss terms {list(parts)} are not rank 0's {keys}")
+            weight = n_local / n_global
+            np.multiply(grad, weight, out=buf[:n])
+            buf[n] = float(loss) * weight
+            for i, key in enumerate(keys):
+                buf[n + 1 + i] = float(parts[key]) * weight
+        else:
+            buf[:-1] = 0.0
+        buf[-1] = n_local
+        par.comm.Allreduce(par.MPI.IN_PLACE, buf, op=par.MPI.SUM)
+        if buf[-1] != n_global:
+            raise RanksDisagree(f"the ranks' rows of a minibatch of {n_global} add up to {buf[-1]:g}: "
+                                "every rank must pass the same data and settings")
+        return float(buf[n]), {key: float(buf[n + 1 + i]) for i, key in enumerate(keys)}, buf[:n]
+
+
+class ShardedGenerator:
+    """The model's generator as one rank sees it inside a training step.
+
+    In one process a step draws its corruption (or stochastic contractive) noise for the
+    whole minibatch in one call, shape ``(n, ...)``. Here a draw of this rank's shape
+    ``(n_local, ...)`` draws the whole ``(n, ...)`` from the shared generator and returns
+    rows ``rank::size`` of it: each row gets the numbers it gets in one process, and every
+    rank's generator advances alike (so the next permutations agree). ``begin(rows)``
+    starts a step and returns this rank's rows. Only ``random`` and ``standard_normal`` are
+    split this way (the draws npae's steps make); anything else is refused, since a draw
+    npae cannot split would leave the ranks' generators apart."""
+
+    def __init__(self, rng, rank, size):
+        self.rng, self.rank, self.size = rng, rank, size
+        self.n_global = self.n_local = None
+        self._scratch = {}
+
+    def begin(self, rows):
+        self.n_global = len(rows)
+        local = rows[self.rank::self.size]
+        self.n_local = len(local)
+        return local
+
+    def _draw(self, method, size, dtype, out, row_axis):
+        shape = tuple(out.shape) if out is not None else tuple(np.atleast_1d(size).tolist()) if size is not None else ()
+        if len(shape) <= row_axis or shape[row_axis] != self.n_local:
+            raise RuntimeError(f"a data-parallel step draws per row ({self.n_local} rows on axis {row_axis}); "
+                               f"got a draw of shape {shape}")
+        dtype = np.dtype(dtype)
+        full_shape = shape[:row_axis] + (self.n_global,) + shape[row_axis + 1:]
+        key = (method, full_shape, dtype.str)
+        full = self._scratch.get(key)
+        if full is None:
+            if len(self._scratch) > 8:
+                self._scratch.clear()
+            full = self._scratch[key] = np.empty(full_shape, dtype)
+        getattr(self.rng, method)(dtype=dtype, out=full)
+        mine = full[(slice(None),) * row_axis + (slice(self.rank, None, self.size),)]
+        if out is None:
+            return mine.copy()
+        out[...] = mine
+        return out
+
+    def random(self, size=None, dtype=np.float64, out=None, *, row_axis=0):
+        """``Generator.random``; the rows are on axis ``row_axis`` of the draw."""
+        return self._draw("random", size, dtype, out, row_axis)
+
+    def standard_normal(self, size=None, dtype=np.float64, out=None, *, row_axis=0):
+        """``Generator.standard_normal``; the rows are on axis ``row_axis`` of the draw."""
+        return self._draw("standard_normal", size, dtype, out, row_axis)
+
+    def __getattr__(self, name):
+        raise AttributeError(f"a data-parallel training step draws only random and standard_normal from the "
+                             f"model's generator; {name} is not split across ranks")
+
+
+def draw(rng, method, shape=None, dtype=np.float64, row_axis=0, out=None):
+    """``rng.<method>(shape, dtype=dtype, out=out)`` (``method``: "random" or
+    "standard_normal") for a draw whose rows (one per row of the minibatch) lie on axis
+    ``row_axis``: a model whose noise has its rows elsewhere than first (e.g. ``(samples,
+    n, k)``) draws through this, so that under ``comm`` each rank gets its rows of the
+    one-process draw; with a plain Generator it is that Generator's own call."""
+    if isinstance(rng, ShardedGenerator):
+        return getattr(rng, method)(shape, dtype=dtype, out=out, row_axis=row_axis)
+    return getattr(rng, method)(shape, dtype=dtype, out=out)
