@@ -243,6 +243,7 @@ random_state, dtype, backend, n_threads, verbose
         self.history_ = {}
         self.n_iter_ = 0
         self.backend_ = "numpy"
+        self._sync_ranks()  # under comm: rank 0's weights and generator (before the validation split)
 
     def _specs(self, n_features, hidden):
         return vae_specs(n_features, hidden, self.activation, self.output_activation_)
