@@ -187,9 +187,20 @@ def _problems(lines):
     return [m.astext() for m in doctree.findall(nodes.system_message) if m["level"] >= 2]
 
 
+#: numpydoc's section titles: a docstring written with them is numpydoc's to render.
+NUMPYDOC_SECTIONS = {"Parameters", "Returns", "Yields", "Raises", "Attributes", "Examples", "Notes",
+                     "See Also", "Other Parameters", "References", "Methods", "Warnings"}
+
+
+def _numpydoc_sections(lines):
+    return any(line.strip() in NUMPYDOC_SECTIONS and nxt.strip() and set(nxt.strip()) == {"-"}
+               for line, nxt in zip(lines, lines[1:]))
+
+
 def plain_docstrings(app, what, name, obj, options, lines):
-    """autodoc-process-docstring, before numpydoc: escape prose, or show it verbatim."""
-    if not lines:
+    """autodoc-process-docstring, before numpydoc: escape prose, or show it verbatim; a
+    docstring in numpydoc's format (its section titles) is left to numpydoc."""
+    if not lines or _numpydoc_sections(lines):
         return
     escaped = _escaped(lines)
     if not _problems(escaped):
