@@ -121,7 +121,7 @@ def plot_traversals(panels, xlabels, path=None, title=None):
 
     cols = max(p[1].shape[1] for p in panels)
     rows = max(p[1].shape[0] for p in panels)
-    fig = Figure(figsize=(3.3 * len(panels), 0.45 * rows + 0.9), dpi=100, layout="constrained")
+    fig = Figure(figsize=(4.0 * len(panels), 0.42 * rows + 0.8), dpi=100, layout="constrained")
     for a, (name, images, labels) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), a + 1)
         r, c, side, _ = images.shape
@@ -154,7 +154,8 @@ def main():
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--betas", default="1,2,4,8")
     parser.add_argument("--latents", default="3,10")
-    parser.add_argument("--epochs", default="100,40", help="epochs for each latent size of --latents (or one for all)")
+    parser.add_argument("--epochs", default=None, help="epochs: one number for every latent size, or one per size "
+                        "of --latents (default: 100 for a code of 3 units or fewer, 40 for a wider one)")
     parser.add_argument("--decay-at", type=float, default=0.7, help="the rate is divided by ten after this fraction "
                         "of the epochs (0: never)")
     parser.add_argument("--learning-rate", type=float, default=3e-3)
@@ -173,7 +174,8 @@ def main():
     args.betas = [float(b) for b in args.betas.split(",")]
     args.latents = [int(k) for k in args.latents.split(",")]
     args.hidden = tuple(int(h) for h in args.hidden.split(","))
-    epochs = [int(e) for e in args.epochs.split(",")]
+    epochs = [100 if k <= 3 else 40 for k in args.latents] if args.epochs is None else \
+        [int(e) for e in args.epochs.split(",")]
     if len(epochs) not in (1, len(args.latents)):
         parser.error("--epochs takes one number, or one per latent size of --latents")
     args.epochs = dict(zip(args.latents, epochs * len(args.latents) if len(epochs) == 1 else epochs))

@@ -66,6 +66,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--n", type=int, default=20, help="the grid is n x n digits")
     parser.add_argument("--samples", type=int, default=1000, help="importance samples of the log p(x) estimate")
+    parser.add_argument("--verbose", type=int, default=1, help="1: a line per epoch")
     parser.add_argument("--quick", action="store_true", help="a tiny run (2,000 images, 2 passes); writes *-quick files")
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
     parser.add_argument("--out", default=None, help="the picture (default docs/images/vae_mnist_latent_grid.png)")
@@ -79,7 +80,8 @@ def main():
         X, X_test, args.epochs, args.samples = X[:2000], X_test[:500], 2, 20
     vae = VariationalAutoencoder(hidden=(args.hidden, 2), activation=args.activation, likelihood="bernoulli",
                                  binarize="dynamic", batch_size=args.batch, learning_rate=args.learning_rate,
-                                 epochs=args.epochs, random_state=args.seed, n_threads=args.threads)
+                                 epochs=args.epochs, random_state=args.seed, n_threads=args.threads,
+                                 verbose=args.verbose)
     t0 = time.perf_counter()
     vae.fit(X)
     seconds = time.perf_counter() - t0
