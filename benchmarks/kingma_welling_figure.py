@@ -23,6 +23,7 @@ dark ink on white, no axes).
 import argparse
 import os
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,7 +54,7 @@ def save_grey_png(canvas, path):
 
     pixels = np.round(255.0 * (1.0 - np.clip(canvas, 0.0, 1.0))).astype(np.uint8)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    write_atomic(path, lambda f: Image.fromarray(pixels, mode="L").save(f, format="PNG", optimize=True))
+    write_atomic(path, lambda f: Image.fromarray(pixels).save(f, format="PNG", optimize=True))
 
 
 def main():
@@ -68,12 +69,15 @@ def main():
     parser.add_argument("--n", type=int, default=20, help="the grid is n x n digits")
     parser.add_argument("--samples", type=int, default=100, help="importance samples of the log p(x) estimate")
     parser.add_argument("--verbose", type=int, default=1, help="1: a line per epoch")
-    parser.add_argument("--quick", action="store_true", help="a tiny run (2,000 images, 2 passes); writes *-quick files")
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny run (2,000 images, 2 passes); writes *-quick files")
     parser.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
-    parser.add_argument("--out", default=None, help="the picture (default docs/images/vae_mnist_latent_grid.png)")
+    parser.add_argument("--out", default=None, help="the picture (default docs/images/vae_mnist_latent_grid.png; "
+                        "--quick: the temporary folder)")
     args = parser.parse_args()
     suffix = "-quick" if args.quick else ""
-    out = args.out or os.path.join(HERE, "..", "docs", "images", f"vae_mnist_latent_grid{suffix}.png")
+    out = args.out or (os.path.join(tempfile.gettempdir(), "vae_mnist_latent_grid-quick.png") if args.quick
+                       else os.path.join(HERE, "..", "docs", "images", "vae_mnist_latent_grid.png"))
 
     X, _ = load_mnist(args.data_dir, kind="train")
     X_test = binarized(load_mnist(args.data_dir, kind="test")[0])
@@ -94,7 +98,7 @@ def main():
     log_px = vae.log_likelihood(X_test, importance_samples=args.samples, random_state=0)
     eval_seconds = time.perf_counter() - t0
 
-    codes, images = vae.latent_grid(args.n)
+    _, images = vae.latent_grid(args.n)
     save_grey_png(grid_image(images, args.n), out)
     result = {"model": f"784-{args.hidden}-2 {args.activation} VAE, Bernoulli decoder, dynamic binarization",
               "epochs": vae.n_iter_, "batch": args.batch, "learning_rate": args.learning_rate, "seed": args.seed,

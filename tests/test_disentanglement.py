@@ -287,3 +287,25 @@ def test_metrics_never_import_scikit_learn():
             "f = np.random.default_rng(0).random((50, 2)); mutual_information_gap(f, f)\n"
             "assert not [m for m in sys.modules if m.split('.')[0] == 'sklearn'], 'sklearn imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- the seed's idea: a beta-VAE disentangles what a plain autoencoder mixes (issue 18) ---------------
+
+def test_a_beta_vae_disentangles_sprites_better_than_a_plain_autoencoder():
+    # both with a 10-unit code: the plain autoencoder spreads the three factors over its units in an
+    # arbitrary rotation (MIG 0.035 here); the beta-VAE (beta = 4) switches most units off and gives a
+    # factor a unit of its own (0.161). Over seeds 0-7 of this setting the autoencoder's MIG was
+    # 0.035-0.066 and the beta-VAE's 0.110-0.404, so the margin asked (0.05) holds at every one of them.
+    # About 4 s on one thread; benchmarks/bench_disentanglement.py measures it at full size.
+    from npae import Autoencoder, VariationalAutoencoder
+
+    X, _ = make_sprites(5000, random_state=100)
+    X_test, f_test = make_sprites(1000, random_state=101)
+    settings = dict(hidden=(128, 64, 10), activation="relu", learning_rate=3e-3, batch_size=128, epochs=30,
+                    random_state=0, n_threads=1)
+    ae = Autoencoder(code_activation="linear", loss="bce", **settings).fit(X)
+    vae = VariationalAutoencoder(likelihood="bernoulli", beta=4.0, **settings).fit(X)
+    mig_ae = mutual_information_gap(ae.transform(X_test), f_test)
+    mig_vae = mutual_information_gap(vae.transform(X_test), f_test)
+    assert mig_vae > mig_ae + 0.05, (mig_ae, mig_vae)
+    assert vae.active_units_ < 10   # the KL term switched units off; the autoencoder uses all of its
