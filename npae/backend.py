@@ -8,8 +8,10 @@
 """
 
 import contextlib
+import functools
 import importlib
 import os
+import sys
 import warnings
 
 from .errors import ParameterError
@@ -18,7 +20,23 @@ BACKENDS = ("auto", "numpy", "numba")
 
 
 def numba_available():
-    """True if numba imports (a broken or missing numba means False)."""
+    """True if numba imports (a broken or missing numba means False).
+
+    Returns
+    -------
+    bool
+        Whether ``import numba`` succeeds.
+
+    See Also
+    --------
+    resolve_backend : Which backend ``backend="auto"`` will run.
+
+    Examples
+    --------
+    >>> from npae.backend import numba_available
+    >>> isinstance(numba_available(), bool)
+    True
+    """
     try:
         importlib.import_module("numba")
     except Exception:  # ImportError, or a numba that fails on this Python / NumPy
@@ -27,7 +45,39 @@ def numba_available():
 
 
 def resolve_backend(name="auto"):
-    """The backend that will run: "numba" or "numpy"."""
+    """The backend that will run: "numba" or "numpy".
+
+    "auto" reads the ``NPAE_BACKEND`` environment variable if it is set, else picks numba
+    when it imports, else NumPy (with one ``RuntimeWarning``).
+
+    Parameters
+    ----------
+    name : {"auto", "numpy", "numba"}, default "auto"
+        The backend asked for (an estimator's ``backend`` parameter).
+
+    Returns
+    -------
+    str
+        "numba" or "numpy".
+
+    Raises
+    ------
+    ParameterError
+        If ``name`` or ``NPAE_BACKEND`` is not a valid backend, or numba is asked for and
+        cannot be imported.
+
+    See Also
+    --------
+    numba_available, warmup
+
+    Examples
+    --------
+    >>> from npae.backend import resolve_backend
+    >>> resolve_backend("numpy")
+    'numpy'
+    >>> resolve_backend() in ("numba", "numpy")
+    True
+    """
     if name not in BACKENDS:
         raise ParameterError(f"backend={name!r} is not valid; choose one of {list(BACKENDS)}")
     if name == "auto":
@@ -50,7 +100,24 @@ def resolve_backend(name="auto"):
 
 
 def load_kernels():
-    """The ``npae.kernels`` module (imports numba)."""
+    """The ``npae.kernels`` module (imports numba).
+
+    Returns
+    -------
+    module
+        ``npae.kernels``, the numba kernels of the fused training step.
+
+    Raises
+    ------
+    ImportError
+        If numba cannot be imported.
+
+    Examples
+    --------
+    >>> from npae.backend import load_kernels, numba_available
+    >>> load_kernels().__name__ if numba_available() else "npae.kernels"
+    'npae.kernels'
+    """
     return importlib.import_module("npae.kernels")
 
 
@@ -59,18 +126,37 @@ def thread_limit(n_threads):
     """Run the block with at most ``n_threads`` threads in numba and in BLAS.
 
     ``None`` leaves both as they are. The previous settings are restored in a
-    ``finally``, whatever happens in the block."""
+    ``finally``, whatever happens in the block. BLAS is limited through threadpoolctl
+    when it is installed; numba only when it has been imported already.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        The most threads the block may use; None: no limit set.
+
+    Yields
+    ------
+    None
+        A context manager: use it in a ``with`` statement.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.backend import thread_limit
+    >>> with thread_limit(1):
+    ...     product = np.ones((3, 3)) @ np.ones((3, 3))
+    >>> float(product[0, 0])
+    3.0
+    """
     if n_threads is None:
         yield
         return
     stack = contextlib.ExitStack()
     previous_numba = None
     try:
-        try:
-            from threadpoolctl import threadpool_limits
-            stack.enter_context(threadpool_limits(limits=n_threads, user_api="blas"))
-        except ImportError:
-            pass
+        controller = _blas_controller(len(sys.modules))
+        if controller is not None:
+            stack.enter_context(controller.limit(limits=n_threads, user_api="blas"))
         if "numba" in __import__("sys").modules:
             import numba
             previous_numba = numba.get_num_threads()
@@ -83,9 +169,45 @@ def thread_limit(n_threads):
         stack.close()
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_controller(n_modules):
+    """threadpoolctl's controller of the loaded BLAS libraries, or None without threadpoolctl.
+    Finding them reads the process's memory map (milliseconds: a partial_fit on one batch
+    paid more for it than for its step), so it is kept until a new import may have loaded
+    another library (``n_modules``, the length of ``sys.modules``, changes)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
 def warmup(dtypes=("float32", "float64")):
     """Compile (or load from the cache) every kernel for ``dtypes`` now, not at the first fit.
-    Returns the backend that will run by default."""
+
+    It fits tiny models on the numba backend, one per kind of fused step, so that the first
+    real ``fit`` does not wait for numba's compiler. On the NumPy backend it does nothing.
+
+    Parameters
+    ----------
+    dtypes : sequence of str, default ("float32", "float64")
+        The floating-point types to compile the kernels for (the estimators' ``dtype``).
+
+    Returns
+    -------
+    str
+        The backend that will run by default: "numba" or "numpy" (see ``resolve_backend``).
+
+    See Also
+    --------
+    resolve_backend
+
+    Examples
+    --------
+    >>> import npae
+    >>> npae.warmup(dtypes=("float64",)) in ("numba", "numpy")
+    True
+    """
     import numpy as np
 
     backend = resolve_backend("auto")

@@ -13,7 +13,36 @@ import numpy as np
 
 def load_digits(dtype=np.float64):
     """The 1797 embedded 8x8 digits: ``(X, y)`` with X (1797, 64) scaled to [0, 1]
-    (pixel counts 0..16 divided by 16) and y (1797,) integer labels 0..9."""
+    (pixel counts 0..16 divided by 16) and y (1797,) integer labels 0..9.
+
+    They are read from the package itself (no download): the test partition of the UCI
+    "Optical Recognition of Handwritten Digits" data, as shipped by scikit-learn.
+
+    Parameters
+    ----------
+    dtype : data-type, default np.float64
+        The dtype of X.
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64)
+        One row-major 8x8 image per row, in [0, 1].
+    y : ndarray of shape (1797,)
+        The digit of each row, int64 in 0..9.
+
+    See Also
+    --------
+    load_mnist : The 28x28 MNIST digits, read from their original files.
+
+    Examples
+    --------
+    >>> from npae.datasets import load_digits
+    >>> X, y = load_digits()
+    >>> X.shape, y.shape, X.dtype
+    ((1797, 64), (1797,), dtype('float64'))
+    >>> float(X.min()), float(X.max()), sorted(set(y.tolist())) == list(range(10))
+    (0.0, 1.0, True)
+    """
     with resources.files("npae").joinpath("data/digits.csv.gz").open("rb") as raw:
         with gzip.open(raw, "rt") as text:
             table = np.loadtxt(text, delimiter=",")
@@ -29,7 +58,42 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 
 
 def read_idx(path):
-    """Read one IDX file (optionally .gz) into an array, checking its header against its size."""
+    """Read one IDX file (optionally .gz) into an array, checking its header against its size.
+
+    IDX is MNIST's format: two zero bytes, a type code, the number of dimensions, each
+    dimension as a big-endian 32-bit integer, then the values in C order.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; a name ending in ``.gz`` is decompressed.
+
+    Returns
+    -------
+    ndarray
+        The array, of the shape and dtype the header declares (``uint8`` for MNIST).
+
+    Raises
+    ------
+    DataError
+        If the file is not IDX, or its size does not match its header (truncated or corrupt).
+    FileNotFoundError
+        If there is no such file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from npae.datasets import read_idx
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "tiny-idx2-ubyte")
+    >>> header = bytes([0, 0, 0x08, 2]) + (2).to_bytes(4, "big") + (3).to_bytes(4, "big")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(header + bytes(range(6)))
+    >>> read_idx(path)
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=uint8)
+    >>> folder.cleanup()
+    """
     import os
 
     from .errors import DataError
@@ -79,7 +143,54 @@ def _sha256(path):
 
 def download_mnist_file(name, folder, mirrors=MNIST_MIRRORS, timeout=30):
     """Fetch one MNIST file into ``folder``: written to a temporary file, checked against
-    its SHA-256, then renamed; nothing is left behind on failure."""
+    its SHA-256, then renamed; nothing is left behind on failure.
+
+    The mirrors are tried in order until one gives the original bytes.
+
+    Parameters
+    ----------
+    name : str
+        One of the four original file names (the keys of ``MNIST_SHA256``).
+    folder : str or path-like
+        Where to put it (created if needed).
+    mirrors : sequence of str, default MNIST_MIRRORS
+        Base URLs, each followed by ``name``.
+    timeout : float, default 30
+        Seconds to wait for each mirror.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    DataError
+        If no mirror gave the file with the original's SHA-256 (the message lists why each
+        failed).
+
+    See Also
+    --------
+    load_mnist : ``load_mnist(download=True)`` calls this for each missing file.
+
+    Examples
+    --------
+    The real download needs the network, so it is not run here:
+
+    >>> from npae.datasets import download_mnist_file
+    >>> download_mnist_file("t10k-labels-idx1-ubyte.gz", "mnist")  # doctest: +SKIP
+
+    With no mirror to try, it fails and leaves nothing behind:
+
+    >>> import os, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> download_mnist_file("t10k-labels-idx1-ubyte.gz", folder.name, mirrors=())
+    Traceback (most recent call last):
+        ...
+    npae.errors.DataError: could not download t10k-labels-idx1-ubyte.gz (). If this machine is offline, ...
+    >>> os.listdir(folder.name)
+    []
+    >>> folder.cleanup()
+    """
     import os
     import urllib.request
 
@@ -112,7 +223,57 @@ def load_mnist(path=None, download=False, kind="train", dtype=np.float32):
     ``NPAE_DATA`` environment variable, else ``~/.cache/npae``): ``(X, y)`` with X
     (n, 784) scaled to [0, 1] and y (n,) labels 0..9; ``kind`` is "train" (60,000)
     or "test" (10,000). With ``download=True`` missing files are fetched into that
-    folder and every file is checked against the original's SHA-256 before use."""
+    folder and every file is checked against the original's SHA-256 before use.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The folder holding the four original files (``MNIST_FILES``).
+    download : bool, default False
+        Fetch missing files (``download_mnist_file``) and check every file's SHA-256.
+    kind : {"train", "test"}, default "train"
+        The split.
+    dtype : data-type, default np.float32
+        The dtype of X.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 784)
+        One row-major 28x28 image per row, pixel bytes divided by 255.
+    y : ndarray of shape (n_samples,)
+        The digits, int64 in 0..9.
+
+    Raises
+    ------
+    DataError
+        If ``kind`` is not valid, a file is missing (without ``download``), is not the
+        original, or holds the wrong shapes or types.
+
+    See Also
+    --------
+    load_digits : The small 8x8 digits, embedded in the package.
+    read_idx
+
+    Examples
+    --------
+    Reading MNIST needs its four files (about 11 MB, downloaded once), so these lines
+    are not run here:
+
+    >>> from npae.datasets import load_mnist
+    >>> X, y = load_mnist(kind="test", download=True)  # doctest: +SKIP
+    >>> X.shape, y.shape, X.dtype  # doctest: +SKIP
+    ((10000, 784), (10000,), dtype('float32'))
+
+    A folder without the files gives an error that says what to do:
+
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> load_mnist(folder.name, kind="test")
+    Traceback (most recent call last):
+        ...
+    npae.errors.DataError: MNIST file ...t10k-images-idx3-ubyte.gz not found; ...
+    >>> folder.cleanup()
+    """
     import os
 
     from .errors import DataError
@@ -154,7 +315,49 @@ def make_manifold(kind="swiss_roll", n_samples=1000, noise=0.0, ambient_dim=3, r
     helix (d=1: the angle), sphere (d=2: polar and azimuthal angle), torus (d=2: the
     two angles). The 3-D shape is embedded in ``ambient_dim > 3`` dimensions by a
     seeded random map with orthonormal columns (distances are preserved), then
-    Gaussian noise of standard deviation ``noise`` is added in the ambient space."""
+    Gaussian noise of standard deviation ``noise`` is added in the ambient space.
+
+    Parameters
+    ----------
+    kind : {"swiss_roll", "s_curve", "helix", "sphere", "torus"}, default "swiss_roll"
+        The manifold.
+    n_samples : int, default 1000
+        The number of points.
+    noise : float, default 0.0
+        The standard deviation of the Gaussian noise added in the ambient space.
+    ambient_dim : int, default 3
+        The dimension of the space the manifold is embedded in (at least 3).
+    random_state : int, Generator or None, default None
+        Seeds the points, the embedding and the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, ambient_dim)
+        The points.
+    tau : ndarray of shape (n_samples, d)
+        Their intrinsic coordinates (d = 1 for the helix, else 2).
+
+    Raises
+    ------
+    DataError
+        If ``kind`` is not one of ``MANIFOLDS``.
+    ParameterError
+        If ``n_samples``, ``noise`` or ``ambient_dim`` is out of range.
+
+    See Also
+    --------
+    npae.metrics.coordinate_r2 : How well codes predict ``tau``.
+
+    Examples
+    --------
+    >>> from npae.datasets import make_manifold
+    >>> X, tau = make_manifold("swiss_roll", n_samples=100, random_state=0)
+    >>> X.shape, tau.shape
+    ((100, 3), (100, 2))
+    >>> X, tau = make_manifold("helix", n_samples=50, noise=0.01, ambient_dim=10, random_state=0)
+    >>> X.shape, tau.shape
+    ((50, 10), (50, 1))
+    """
     from .errors import DataError
     from .validation import check_number, check_random_state
 
@@ -215,7 +418,8 @@ def _render_sprites(factors, size):
 
 def make_sprites(n_samples, size=16, random_state=None):
     """Grey images of one anti-aliased filled square whose three independent factors of
-    variation are its horizontal position, vertical position and scale.
+    variation are its horizontal position, vertical position and scale (a small
+    disentanglement benchmark, in the spirit of dSprites).
 
     Returns ``(X, factors)``: X float64 in [0, 1], shape (n_samples, size * size), each row a
     row-major image (row 0 at the top); factors (n_samples, 3), each column drawn uniform in
@@ -224,14 +428,50 @@ def make_sprites(n_samples, size=16, random_state=None):
     In pixel units, with pixel (row r, column c) covering [c, c+1] x [r, r+1], the square has
     side s = size * (0.2 + 0.3 * scale) and centre (cx, cy) = size * (0.25 + 0.5 * (x, y)), so
     even the largest square (half the width) lies wholly inside the image at every position.
-    Each pixel holds the fraction of its area the square covers:
+    Each pixel holds the fraction of its area the square covers::
 
         X[r, c] = o(r; cy) * o(c; cx),  o(i; m) = clip(min(i + 1, m + s/2) - max(i, m - s/2), 0, 1),
 
     which is continuous (piecewise polynomial) in the factors, as a generative model needs.
     The ink sum(X) is exactly s^2; the centre of mass, in pixel indices, is (cx - 1/2, cy - 1/2)
     to within 1 / (8 s) pixel (the coverage is sampled once per pixel).
-    ``size``: image width and height, at least 8; ``random_state``: int, Generator or None."""
+
+    Parameters
+    ----------
+    n_samples : int
+        The number of images.
+    size : int, default 16
+        Image width and height, in pixels (at least 8).
+    random_state : int, Generator or None, default None
+        Seeds the factors.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, size * size)
+        The images, float64 in [0, 1], each row a row-major image (row 0 at the top).
+    factors : ndarray of shape (n_samples, 3)
+        Each image's (x position, y position, scale), drawn uniform in [0, 1).
+
+    Raises
+    ------
+    ParameterError
+        If ``n_samples`` is below 1 or ``size`` below 8.
+
+    See Also
+    --------
+    npae.metrics.mutual_information_gap : How well codes separate the factors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.datasets import make_sprites
+    >>> X, factors = make_sprites(4, size=16, random_state=0)
+    >>> X.shape, factors.shape
+    ((4, 256), (4, 3))
+    >>> side = 16 * (0.2 + 0.3 * factors[:, 2])
+    >>> bool(np.allclose(X.sum(axis=1), side ** 2)), bool(X.min() >= 0 and X.max() <= 1)
+    (True, True)
+    """
     from .validation import check_number, check_random_state
 
     check_number("n_samples", n_samples, low=1, integer=True)

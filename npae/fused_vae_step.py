@@ -24,7 +24,30 @@ from .training import gather_rows
 class VAEWorkspace:
     """Buffers for n rows and S draws per row: the batch (and its binarized copy), the trunk's
     Z, A, dZ; the heads' outputs and gradients; the noise and draws; the decoder's Z, A, dZ over
-    S n rows; the per-row log-likelihoods, KL, prior terms and importance weights (float64)."""
+    S n rows; the per-row log-likelihoods, KL, prior terms and importance weights (float64).
+
+    Parameters
+    ----------
+    net : npae.network.Network
+        The VAE's network (trunk, the mean and log-variance heads, decoder).
+    n : int
+        The batch size.
+    S : int
+        Draws per row (importance samples).
+    binarize : bool
+        Whether the batch is binarized afresh (``U`` and ``X_in`` of their own).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae import VariationalAutoencoder
+    >>> from npae.fused_vae_step import VAEWorkspace
+    >>> net = VariationalAutoencoder(hidden=(4, 2), epochs=1, random_state=0).fit(
+    ...     np.random.default_rng(0).random((32, 6))).network_
+    >>> ws = VAEWorkspace(net, 8, 3, binarize=False)
+    >>> ws.EPS.shape, ws.ZS.shape, ws.W.dtype
+    ((3, 8, 2), (24, 2), dtype('float64'))
+    """
 
     def __init__(self, net, n, S, binarize):
         dtype, specs = net.dtype, net.specs
@@ -56,7 +79,39 @@ class VAEWorkspace:
 
 
 class FusedVAEStep:
-    """``step(X, rows, objective) -> (loss, parts)``: one optimizer step on rows ``rows`` of X."""
+    """``step(X, rows, objective) -> (loss, parts)``: one optimizer step on rows ``rows`` of X.
+
+    Parameters
+    ----------
+    net : npae.network.Network
+        The VAE's network, trained in place.
+    optimizer : npae.optim.SGD or npae.optim.Adam
+        The optimizer whose state the step updates.
+    rng : numpy.random.Generator or npae.parallel.ShardedGenerator
+        The generator of the draws.
+    kernels : module
+        ``npae.kernels`` (``npae.backend.load_kernels()``).
+    binarize : bool
+        Whether each batch is binarized afresh.
+    importance_samples : int
+        Draws per row, S.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae import VariationalAutoencoder
+    >>> from npae.backend import load_kernels
+    >>> from npae.fused_vae_step import FusedVAEStep
+    >>> from npae.objectives.vae import VAEObjective
+    >>> from npae.optim import Adam
+    >>> X = np.random.default_rng(0).random((32, 6))
+    >>> net = VariationalAutoencoder(hidden=(4, 2), epochs=1, random_state=0).fit(X).network_
+    >>> step = FusedVAEStep(net, Adam(net.theta.size, net.dtype, 0.001), np.random.default_rng(0),
+    ...                     load_kernels(), binarize=False, importance_samples=1)
+    >>> loss, parts = step(X, np.arange(8), VAEObjective("bernoulli"))
+    >>> sorted(parts), step.optimizer.t
+    (['kl', 'reconstruction'], 1)
+    """
 
     def __init__(self, net, optimizer, rng, kernels, binarize, importance_samples):
         self.net, self.optimizer, self.rng, self.K = net, optimizer, rng, kernels
@@ -68,6 +123,34 @@ class FusedVAEStep:
         self.workspaces = {}
 
     def workspace(self, n):
+        """The ``VAEWorkspace`` for batches of ``n`` rows, made on first use and kept.
+
+        Parameters
+        ----------
+        n : int
+            The batch size.
+
+        Returns
+        -------
+        VAEWorkspace
+            The buffers of this step for ``n`` rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.backend import load_kernels
+        >>> from npae.fused_vae_step import FusedVAEStep
+        >>> from npae.objectives.vae import VAEObjective
+        >>> from npae.optim import Adam
+        >>> X = np.random.default_rng(0).random((32, 6))
+        >>> net = VariationalAutoencoder(hidden=(4, 2), epochs=1, random_state=0).fit(X).network_
+        >>> step = FusedVAEStep(net, Adam(net.theta.size, net.dtype, 0.001), np.random.default_rng(0),
+        ...                     load_kernels(), binarize=False, importance_samples=1)
+        >>> ws = step.workspace(8)
+        >>> ws is step.workspace(8), ws.X.shape
+        (True, (8, 6))
+        """
         if n not in self.workspaces:
             self.workspaces[n] = VAEWorkspace(self.net, n, self.S, self.binarize)
         return self.workspaces[n]
@@ -82,7 +165,39 @@ class FusedVAEStep:
             self.K.bias_activation(Z, layer.b, self.codes[l], A)
 
     def loss_and_grad(self, ws, objective):
-        """Forward and backward on ws.X_in; fills net.grad; returns (L, parts)."""
+        """Forward and backward on ws.X_in; fills net.grad; returns (L, parts).
+
+        Parameters
+        ----------
+        ws : VAEWorkspace
+            The buffers, with the batch and its draws (``draw``).
+        objective : npae.objectives.vae.VAEObjective
+            What the step minimises.
+
+        Returns
+        -------
+        loss : float
+            The negative bound per row (plus weight decay).
+        parts : dict of str to float
+            Its named terms.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.backend import load_kernels
+        >>> from npae.fused_vae_step import FusedVAEStep
+        >>> from npae.objectives.vae import VAEObjective
+        >>> from npae.optim import Adam
+        >>> X = np.random.default_rng(0).random((32, 6))
+        >>> net = VariationalAutoencoder(hidden=(4, 2), epochs=1, random_state=0).fit(X).network_
+        >>> step = FusedVAEStep(net, Adam(net.theta.size, net.dtype, 0.001), np.random.default_rng(0),
+        ...                     load_kernels(), binarize=False, importance_samples=1)
+        >>> ws = step.draw(X, np.arange(8))
+        >>> loss, parts = step.loss_and_grad(ws, VAEObjective("bernoulli"))
+        >>> sorted(parts), bool(np.any(net.grad != 0))
+        (['kl', 'reconstruction'], True)
+        """
         K, net, t = self.K, self.net, self.t
         layers, specs = net.layers, net.specs
         self.ws = ws
@@ -152,7 +267,36 @@ class FusedVAEStep:
 
     def draw(self, X, rows):
         """Gather the rows, binarize them afresh (uniforms first) and draw eps: the reference's
-        draws in the reference's order (under ``comm``, this rank's rows of them)."""
+        draws in the reference's order (under ``comm``, this rank's rows of them).
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, n_features)
+            The training data.
+        rows : ndarray of shape (n,)
+            The rows of the minibatch.
+
+        Returns
+        -------
+        VAEWorkspace
+            The workspace for ``n`` rows, with the batch in ``X_in`` and eps in ``EPS``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.backend import load_kernels
+        >>> from npae.fused_vae_step import FusedVAEStep
+        >>> from npae.objectives.vae import VAEObjective
+        >>> from npae.optim import Adam
+        >>> X = np.random.default_rng(0).random((32, 6))
+        >>> net = VariationalAutoencoder(hidden=(4, 2), epochs=1, random_state=0).fit(X).network_
+        >>> step = FusedVAEStep(net, Adam(net.theta.size, net.dtype, 0.001), np.random.default_rng(0),
+        ...                     load_kernels(), binarize=False, importance_samples=1)
+        >>> ws = step.draw(X, np.arange(8))
+        >>> ws.X_in.shape, ws.EPS.shape
+        ((8, 6), (1, 8, 2))
+        """
         ws = self.workspace(len(rows))
         gather_rows(X, rows, out=ws.X)
         if self.binarize:
@@ -163,14 +307,73 @@ class FusedVAEStep:
 
     def gradient(self, X, rows, objective):
         """The step without its update: ``(loss, parts)`` of rows ``rows``, their gradient in
-        ``net.grad``; with no rows, only the draws and ``(0.0, {})``."""
+        ``net.grad``; with no rows, only the draws and ``(0.0, {})``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, n_features)
+            The training data.
+        rows : ndarray of shape (n,)
+            The rows of the minibatch.
+        objective : npae.objectives.vae.VAEObjective
+            What the step minimises.
+
+        Returns
+        -------
+        loss : float
+            The negative bound per row (0.0 with no rows).
+        parts : dict of str to float
+            Its named terms.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.backend import load_kernels
+        >>> from npae.fused_vae_step import FusedVAEStep
+        >>> from npae.objectives.vae import VAEObjective
+        >>> from npae.optim import Adam
+        >>> X = np.random.default_rng(0).random((32, 6))
+        >>> net = VariationalAutoencoder(hidden=(4, 2), epochs=1, random_state=0).fit(X).network_
+        >>> step = FusedVAEStep(net, Adam(net.theta.size, net.dtype, 0.001), np.random.default_rng(0),
+        ...                     load_kernels(), binarize=False, importance_samples=1)
+        >>> step.gradient(X, np.arange(0), VAEObjective("bernoulli"))
+        (0.0, {})
+        >>> loss, parts = step.gradient(X, np.arange(8), VAEObjective("bernoulli"))
+        >>> step.optimizer.t
+        0
+        """
         ws = self.draw(X, rows)
         if not len(rows):
             return 0.0, {}
         return self.loss_and_grad(ws, objective)
 
     def optimizer_step(self, grad=None):
-        """The optimizer's update of ``theta`` by ``grad`` (default ``net.grad``)."""
+        """The optimizer's update of ``theta`` by ``grad`` (default ``net.grad``).
+
+        Parameters
+        ----------
+        grad : ndarray of shape (n_params,) or None, default=None
+            The gradient (e.g. all-reduced).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.backend import load_kernels
+        >>> from npae.fused_vae_step import FusedVAEStep
+        >>> from npae.objectives.vae import VAEObjective
+        >>> from npae.optim import Adam
+        >>> X = np.random.default_rng(0).random((32, 6))
+        >>> net = VariationalAutoencoder(hidden=(4, 2), epochs=1, random_state=0).fit(X).network_
+        >>> step = FusedVAEStep(net, Adam(net.theta.size, net.dtype, 0.001), np.random.default_rng(0),
+        ...                     load_kernels(), binarize=False, importance_samples=1)
+        >>> before = net.theta.copy()
+        >>> loss, parts = step.gradient(X, np.arange(8), VAEObjective("bernoulli"))
+        >>> step.optimizer_step()
+        >>> step.optimizer.t, bool(np.any(net.theta != before))
+        (1, True)
+        """
         optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad if grad is None else grad)
 
     def __call__(self, X, rows, objective):
@@ -182,7 +385,43 @@ class FusedVAEStep:
 def fused_log_weights(net, X, eps, objective, kernels):
     """``npae.objectives.vae.vae_log_weights`` with the decoder on BLAS into buffers and the
     likelihood summed by a kernel (no gradient): log w (S, n), float64. X (n, m); eps (S, n, k).
-    The encoder (once per row) and the draws stay on the reference."""
+    The encoder (once per row) and the draws stay on the reference.
+
+    Parameters
+    ----------
+    net : npae.network.Network
+        The VAE's network.
+    X : ndarray of shape (n, m)
+        The rows, of ``net.dtype``.
+    eps : ndarray of shape (S, n, k)
+        The standard normal draws, of ``net.dtype``.
+    objective : npae.objectives.vae.VAEObjective
+        The likelihood (and its ``output_std``).
+    kernels : module
+        ``npae.kernels`` (``npae.backend.load_kernels()``).
+
+    Returns
+    -------
+    ndarray of shape (S, n)
+        The log importance weights log w, float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae import VariationalAutoencoder
+    >>> from npae.backend import load_kernels
+    >>> from npae.fused_vae_step import fused_log_weights
+    >>> from npae.objectives.vae import VAEObjective, vae_log_weights
+    >>> X = np.random.default_rng(0).random((32, 6))
+    >>> net = VariationalAutoencoder(hidden=(4, 2), epochs=1, random_state=0).fit(X).network_
+    >>> Xb = X[:3].astype(net.dtype)
+    >>> eps = np.random.default_rng(1).standard_normal((5, 3, 2)).astype(net.dtype)
+    >>> log_w = fused_log_weights(net, Xb, eps, VAEObjective("bernoulli"), load_kernels())
+    >>> log_w.shape, log_w.dtype
+    ((5, 3), dtype('float64'))
+    >>> bool(np.allclose(log_w, vae_log_weights(net, Xb, eps, VAEObjective("bernoulli")), rtol=1e-4))
+    True
+    """
     K, t = kernels, trunk_depth(net)
     mu, log_var, _ = vae_encode(net, X)
     z, _ = reparameterize_forward(mu, log_var, eps)

@@ -24,19 +24,76 @@ import numpy as np
 
 
 class GradcheckProblem(NamedTuple):
-    """What ``gradcheck(model, X)`` needs from a model (its ``_gradcheck_problem(X)``): float64
-    arrays to perturb in place (``{name: array}``) and ``evaluate() -> (loss, {name: gradient})``."""
+    """What ``gradcheck(model, X)`` needs from a model (its ``_gradcheck_problem(X)``).
+
+    A model that can be gradient-checked returns one of these: the float64 arrays to
+    perturb in place and a function that evaluates the loss and its gradients at their
+    current values.
+
+    Parameters
+    ----------
+    arrays : dict of str to ndarray
+        ``{name: float64 array}``, perturbed in place by the checker (``"encoder.0.W"``,
+        ..., and ``"input"`` for the batch itself).
+    evaluate : callable
+        ``evaluate() -> (loss, {name: gradient})``, the gradients in the layout of
+        ``arrays``.
+
+    See Also
+    --------
+    gradcheck : Uses a model's ``_gradcheck_problem(X)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.gradcheck import GradcheckProblem
+    >>> w = np.array([1.0, 2.0])
+    >>> problem = GradcheckProblem({"w": w}, lambda: (float(w @ w), {"w": 2 * w}))
+    >>> loss, grads = problem.evaluate()
+    >>> loss, grads["w"]
+    (5.0, array([2., 4.]))
+    """
 
     arrays: dict
     evaluate: Callable
 
 
 def rel_error(analytic, numeric, tiny=1e-5):
-    """|a - n| / max(|a| + |n|, tiny), elementwise.
+    """The relative error of an analytic gradient against a numerical one, elementwise::
+
+        |a - n| / max(|a| + |n|, tiny)
 
     ``tiny`` is the floor of the denominator: the fourth-order difference in
     float64 resolves gradients to about 1e-12 absolute, so entries far smaller
-    than ``tiny`` are effectively compared in absolute terms."""
+    than ``tiny`` are effectively compared in absolute terms.
+
+    Parameters
+    ----------
+    analytic : array-like
+        The analytic gradient ``a`` (converted to float64).
+    numeric : array-like
+        The numerical gradient ``n``, of a shape that broadcasts with ``analytic``.
+    tiny : float, default 1e-5
+        The floor of the denominator.
+
+    Returns
+    -------
+    ndarray of float64
+        The relative error of each entry, of the broadcast shape of the two inputs
+        (a 0-d value for two scalars).
+
+    See Also
+    --------
+    gradcheck : Checks a model's or a function's gradients with it.
+
+    Examples
+    --------
+    >>> from npae import rel_error
+    >>> rel_error([3.0, 1e-9], [1.0, 0.0])
+    array([5.e-01, 1.e-04])
+    >>> rel_error([1.0, 2.0], [1.0, 2.0])
+    array([0., 0.])
+    """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
     return np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), tiny)
@@ -44,10 +101,40 @@ def rel_error(analytic, numeric, tiny=1e-5):
 
 @dataclass
 class GradcheckReport:
-    """What a gradient check found.
+    """What a gradient check found: the worst relative error of each checked array.
 
-    ``errors``: ``{name: worst relative error}``; ``rows``: per name
-    ``(shape, n_checked, worst_error, analytic, numeric)`` at the worst entry."""
+    ``gradcheck`` and ``check_arrays`` return one; ``str(report)`` is its ``table()``.
+
+    Parameters
+    ----------
+    tol : float
+        The tolerance: the check passes when every array's worst relative error is at
+        most ``tol``.
+    errors : dict of str to float, optional
+        ``{name: worst relative error}``.
+    rows : dict of str to tuple, optional
+        Per name ``(shape, n_checked, worst_error, analytic, numeric)`` at the worst entry.
+
+    Attributes
+    ----------
+    max_rel_error : float
+        The worst relative error over every array (NaN if any is NaN).
+    passed : bool
+        Whether at least one array was checked and every one is within ``tol``.
+
+    See Also
+    --------
+    gradcheck, check_arrays
+
+    Examples
+    --------
+    >>> from npae.gradcheck import GradcheckReport
+    >>> report = GradcheckReport(tol=1e-6, errors={"W": 2e-9, "b": 5e-10})
+    >>> report.passed, report.max_rel_error
+    (True, 2e-09)
+    >>> GradcheckReport(tol=1e-6).passed  # nothing checked
+    False
+    """
 
     tol: float
     errors: dict = field(default_factory=dict)
@@ -55,17 +142,48 @@ class GradcheckReport:
 
     @property
     def max_rel_error(self):
-        """The worst relative error; NaN if any array's is NaN (max() would skip it)."""
+        """The worst relative error; NaN if any array's is NaN (``max()`` would skip it).
+
+        Examples
+        --------
+        >>> from npae.gradcheck import GradcheckReport
+        >>> GradcheckReport(tol=1e-6, errors={"W": 2e-9, "b": float("nan")}).max_rel_error
+        nan
+        """
         values = list(self.errors.values())
         return float("nan") if any(np.isnan(v) for v in values) else max(values, default=0.0)
 
     @property
     def passed(self):
-        """Every checked array within ``tol`` (a NaN error fails), and at least one checked."""
+        """Every checked array within ``tol`` (a NaN error fails), and at least one checked.
+
+        Examples
+        --------
+        >>> from npae.gradcheck import GradcheckReport
+        >>> GradcheckReport(tol=1e-6, errors={"W": 2e-9, "b": 3e-4}).passed
+        False
+        """
         return bool(self.errors) and all(e <= self.tol for e in self.errors.values())
 
     def table(self):
-        """The report as a plain-text table, one row per checked array."""
+        """The report as a plain-text table, one row per checked array.
+
+        Returns
+        -------
+        str
+            A header, one line per array (name, shape, entries checked, worst relative
+            error, the analytic and numerical values there), then PASSED or FAILED.
+
+        Examples
+        --------
+        >>> from npae.gradcheck import GradcheckReport
+        >>> report = GradcheckReport(tol=1e-6, errors={"W": 2e-9},
+        ...                          rows={"W": ((2, 3), 6, 2e-9, 0.5, 0.5)})
+        >>> print(report.table())
+        parameter          shape        checked  max rel error      analytic       numeric
+        W                  (2, 3)             6       2.00e-09  5.000000e-01  5.000000e-01
+        PASSED: max relative error 2.00e-09 (tolerance 1e-06)
+        """
         lines = [f"{'parameter':<18} {'shape':<12} {'checked':>7} {'max rel error':>14} "
                  f"{'analytic':>13} {'numeric':>13}"]
         for name, (shape, count, err, a, n) in self.rows.items():
@@ -80,7 +198,45 @@ class GradcheckReport:
 
 def numerical_gradient(f, x, indices, h=1e-4):
     """Fourth-order central differences of the scalar ``f()`` with respect to the
-    flat entries ``indices`` of the float64 array ``x``, perturbed in place."""
+    flat entries ``indices`` of the float64 array ``x``, perturbed in place::
+
+        n = (f(x - 2h) - 8 f(x - h) + 8 f(x + h) - f(x + 2h)) / (12 h)
+
+    Each entry is restored after its four evaluations.
+
+    Parameters
+    ----------
+    f : callable
+        ``f() -> float``, reading ``x`` (it takes no argument).
+    x : ndarray of float64
+        The array to perturb in place; it must be contiguous (``x.reshape(-1)`` a view).
+    indices : sequence of int
+        The flat indices of the entries to differentiate by.
+    h : float, default 1e-4
+        The step.
+
+    Returns
+    -------
+    ndarray of shape (len(indices),)
+        The numerical partial derivatives, in the order of ``indices``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not contiguous.
+
+    See Also
+    --------
+    check_arrays : Compares these with analytic gradients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.gradcheck import numerical_gradient
+    >>> x = np.array([1.0, 2.0, 3.0])
+    >>> numerical_gradient(lambda: float(np.sum(x ** 3)), x, [0, 2])  # 3 x^2
+    array([ 3., 27.])
+    """
     flat = x.reshape(-1)
     if not np.shares_memory(flat, x):
         raise ValueError("numerical_gradient needs a contiguous array to perturb in place")
@@ -106,7 +262,52 @@ def _pick(size, max_checks, rng):
 def check_arrays(f, named_arrays, named_grads, *, tol=1e-6, h=1e-4, tiny=1e-5, max_checks=None, random_state=0):
     """Check analytic gradients ``named_grads`` of ``f()`` against finite
     differences over ``named_arrays`` (both ``{name: float64 array}``); at most
-    ``max_checks`` seeded-random entries per array."""
+    ``max_checks`` seeded-random entries per array.
+
+    Parameters
+    ----------
+    f : callable
+        ``f() -> float``, the loss at the arrays' current values.
+    named_arrays : dict of str to ndarray
+        ``{name: float64 array}``, perturbed in place and restored.
+    named_grads : dict of str to array-like
+        ``{name: analytic gradient}``, each with as many entries as its array.
+    tol : float, default 1e-6
+        The largest relative error that passes.
+    h : float, default 1e-4
+        The finite-difference step.
+    tiny : float, default 1e-5
+        The floor of ``rel_error``'s denominator.
+    max_checks : int or None, default None
+        Entries checked per array (a seeded random subset of larger arrays); None checks
+        every entry.
+    random_state : int, default 0
+        Seeds the choice of entries.
+
+    Returns
+    -------
+    GradcheckReport
+        The worst relative error of each array.
+
+    Raises
+    ------
+    ValueError
+        If a gradient has a different number of entries than its array.
+
+    See Also
+    --------
+    gradcheck : The entry point, for models and functions.
+    numerical_gradient, rel_error
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.gradcheck import check_arrays
+    >>> w = np.array([1.0, -2.0])
+    >>> report = check_arrays(lambda: float(np.sum(w ** 2)), {"w": w}, {"w": 2 * w})
+    >>> report.passed, list(report.errors)
+    (True, ['w'])
+    """
     rng = np.random.default_rng(random_state)
     report = GradcheckReport(tol=tol)
     for name, x in named_arrays.items():
@@ -127,10 +328,74 @@ def check_arrays(f, named_arrays, named_grads, *, tol=1e-6, h=1e-4, tiny=1e-5, m
 
 def gradcheck(target, X=None, *, tol=1e-6, h=1e-4, tiny=1e-5, max_checks=None, check_input=True, random_state=0):
     """Check the gradients of a model (``gradcheck(model, X)``) or of a function
-    (``gradcheck(fn, params)``); see the module docstring. Returns a ``GradcheckReport``.
+    (``gradcheck(fn, params)``) against fourth-order finite differences in float64.
 
-    ``max_checks``: entries checked per array; None checks all of arrays up to
-    200 entries and a seeded random 200 of larger ones."""
+    * ``gradcheck(model, X)``: a whole model's training loss at the batch ``X``, with
+      respect to every parameter array (``"encoder.0.W"``, ...) and to the input
+      (``"input"``). The model is copied to float64; any noise it draws (corruption,
+      stochastic penalties) is held fixed between evaluations.
+    * ``gradcheck(fn, params)``: ``params`` a list or dict of float64 arrays, ``fn()``
+      returns ``(loss, grads)`` with ``grads`` in the same layout. The arrays are
+      perturbed in place and restored. Use it for a single layer, loss or penalty.
+
+    Parameters
+    ----------
+    target : estimator or callable
+        A model with a loss (``Autoencoder``, ``Classifier``, ...), or ``fn() -> (loss, grads)``.
+    X : array-like of shape (n_samples, n_features), or list or dict of ndarray
+        For a model: the batch the loss is taken at. For a function: its float64
+        parameter arrays (a list, or a dict ``{name: array}``).
+    tol : float, default 1e-6
+        The largest relative error (``rel_error``) that passes.
+    h : float, default 1e-4
+        The finite-difference step.
+    tiny : float, default 1e-5
+        The floor of ``rel_error``'s denominator.
+    max_checks : int or None, default None
+        Entries checked per array; None checks all of arrays up to 200 entries and a
+        seeded random 200 of larger ones.
+    check_input : bool, default True
+        For a model: also check the gradient with respect to the input ``X``.
+    random_state : int, default 0
+        Seeds the choice of entries checked.
+
+    Returns
+    -------
+    GradcheckReport
+        The worst relative error of each array (``report.passed``, ``print(report)``).
+
+    Raises
+    ------
+    TypeError
+        If ``target`` is neither a model nor callable, or a parameter array is not float64.
+    ValueError
+        If ``max_checks`` is not a positive integer.
+
+    See Also
+    --------
+    rel_error, check_arrays, numerical_gradient
+
+    Examples
+    --------
+    A function of one parameter array, ``0.5 * sum(w ** 2)``, whose gradient is ``w``:
+
+    >>> import numpy as np
+    >>> from npae import gradcheck
+    >>> w = np.array([1.0, -2.0, 3.0])
+    >>> report = gradcheck(lambda: (0.5 * np.sum(w ** 2), [w.copy()]), [w])
+    >>> report.passed
+    True
+
+    A model, at a batch of its training data:
+
+    >>> from npae import Autoencoder
+    >>> from npae.datasets import load_digits
+    >>> X, _ = load_digits()
+    >>> ae = Autoencoder(hidden=(4,), epochs=1, random_state=0).fit(X[:20])
+    >>> report = gradcheck(ae, X[:5], max_checks=20)
+    >>> report.passed, "input" in report.errors
+    (True, True)
+    """
     if max_checks is None:
         max_checks = 200
     if isinstance(max_checks, bool) or not isinstance(max_checks, (int, np.integer)) or max_checks < 1:

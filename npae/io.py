@@ -76,7 +76,52 @@ def _digest(array):
 
 
 def save(model, path):
-    """Write a fitted ``model`` to ``path`` (.npz) atomically."""
+    """Write a fitted ``model`` to ``path`` (.npz) atomically.
+
+    The file holds one JSON document (the class, every hyper-parameter, the fitted
+    metadata and each array's SHA-256) and one uncompressed array per parameter and
+    fitted statistic: data, never code. It is written to a temporary file in the same
+    folder, flushed, fsynced and renamed over ``path``, so a crash never leaves half a
+    model. Every estimator's ``save(path)`` method calls this.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted npae estimator (one of ``npae.models.SAVEABLE``).
+    path : str or path-like
+        The file to write (replaced if it exists; its permissions are kept).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    NotFittedError
+        If ``model`` is not fitted.
+    ModelFileError
+        If a hyper-parameter cannot be stored (a callable, say).
+
+    See Also
+    --------
+    load : Reads the file back.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from npae import PCA, load
+    >>> from npae.datasets import load_digits
+    >>> from npae.io import save
+    >>> X, _ = load_digits()
+    >>> pca = PCA(n_components=2).fit(X)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "pca.npz")
+    >>> save(pca, path)
+    >>> np.array_equal(load(path).transform(X[:5]), pca.transform(X[:5]))
+    True
+    >>> folder.cleanup()
+    """
     meta, arrays = model._file_meta(), model._file_arrays()
     document = {
         "format": FORMAT,
@@ -95,7 +140,37 @@ def save(model, path):
 def temporary_file(path, prefix=".npae-"):
     """``(fd, name)`` of a new file beside ``path`` for writing it atomically: created with
     mode 0666, which the system narrows by the umask as open() does (mkstemp's 0600 made
-    every saved file private), then given the permissions of the file it will replace."""
+    every saved file private), then given the permissions of the file it will replace.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file that will be replaced; the new file is created in its folder.
+    prefix : str, default ".npae-"
+        The start of the new file's name (then 16 random hexadecimal digits and ``.tmp``).
+
+    Returns
+    -------
+    fd : int
+        An open file descriptor, for writing.
+    name : str
+        The new file's absolute path.
+
+    See Also
+    --------
+    write_atomic : Writes through it and renames the result over ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from npae.io import temporary_file
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> fd, name = temporary_file(os.path.join(folder.name, "model.npz"))
+    >>> os.close(fd)
+    >>> os.path.basename(name).startswith(".npae-"), name.endswith(".tmp")
+    (True, True)
+    >>> folder.cleanup()
+    """
     name = os.path.join(os.path.dirname(os.path.abspath(path)), f"{prefix}{secrets.token_hex(8)}.tmp")
     # O_EXCL: a 64-bit random name that exists already is refused, never reused
     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -108,7 +183,38 @@ def temporary_file(path, prefix=".npae-"):
 
 def write_atomic(path, write, mode="wb"):
     """``write(f)`` into a temporary file in ``path``'s folder, flushed and fsynced, then
-    renamed over ``path``: a crash or a reader never sees half a file."""
+    renamed over ``path``: a crash or a reader never sees half a file.
+
+    If ``write`` raises, the temporary file is removed and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    write : callable
+        ``write(f)``, given the open temporary file; its return value is ignored.
+    mode : str, default "wb"
+        The mode the temporary file is opened in ("w" for text).
+
+    Returns
+    -------
+    None
+
+    See Also
+    --------
+    temporary_file, save
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from npae.io import write_atomic
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "notes.txt")
+    >>> write_atomic(path, lambda f: f.write("hello"), mode="w")
+    >>> open(path).read(), os.listdir(folder.name)
+    ('hello', ['notes.txt'])
+    >>> folder.cleanup()
+    """
     path = os.fspath(path)
     fd, tmp = temporary_file(path)
     try:
@@ -151,7 +257,50 @@ def _read_header(zf, info):
 
 def load(path):
     """Load a model saved by ``save``; raises ``ModelFileError`` if the file is not
-    a valid npae model. Nothing in the file is executed."""
+    a valid npae model. Nothing in the file is executed.
+
+    The file is read with ``allow_pickle=False``; every array's header (shape and dtype)
+    is checked against the model rebuilt from the hyper-parameters before the array is
+    read, and its bytes against the SHA-256 recorded for it. A file is loaded whole or
+    not at all.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by ``save`` (or an estimator's ``save`` method), format version 1 or 2.
+
+    Returns
+    -------
+    estimator
+        The fitted model, of the class that was saved.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a valid npae model file (unknown class, version or option,
+        altered or missing arrays, a NaN weight, ...).
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If ``path`` cannot be opened.
+
+    See Also
+    --------
+    save
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import npae
+    >>> from npae import PCA
+    >>> from npae.datasets import load_digits
+    >>> X, _ = load_digits()
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "pca.npz")
+    >>> PCA(n_components=3).fit(X).save(path)
+    >>> model = npae.load(path)
+    >>> type(model).__name__, model.transform(X[:4]).shape
+    ('PCA', (4, 3))
+    >>> folder.cleanup()
+    """
     path = os.fspath(path)
     try:
         return _load(path)

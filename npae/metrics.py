@@ -20,9 +20,38 @@ def _ranks(values):
 
 def roc_auc_score(y_true, y_score):
     """Area under the ROC curve: the probability that a random positive scores above a
-    random negative (ties count one half), by the Mann-Whitney rank-sum formula
-    AUC = (R_pos - n_pos (n_pos + 1) / 2) / (n_pos n_neg).  y_true: (n,) of two classes
-    (the larger is positive); y_score: (n,), higher means more positive."""
+    random negative (ties count one half), by the Mann-Whitney rank-sum formula::
+
+        AUC = (R_pos - n_pos (n_pos + 1) / 2) / (n_pos n_neg)
+
+    with R_pos the sum of the positives' ranks among all scores (ties given their average
+    rank). The signature is scikit-learn's (binary case).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels of exactly two classes; the larger is the positive one.
+    y_score : array-like of shape (n_samples,)
+        Scores, higher meaning more positive (e.g. ``-model.score_samples(X)`` for outliers).
+
+    Returns
+    -------
+    float
+        The AUC in [0, 1]: 1 when every positive scores above every negative, 0.5 for chance.
+
+    Raises
+    ------
+    DataError
+        If the lengths differ, a score is NaN, or y_true does not hold exactly two classes.
+
+    Examples
+    --------
+    >>> from npae.metrics import roc_auc_score
+    >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4])
+    1.0
+    """
     y_true, y_score = np.asarray(y_true).ravel(), np.asarray(y_score, dtype=np.float64).ravel()
     if y_true.shape != y_score.shape:
         raise DataError(f"y_true and y_score have different lengths ({len(y_true)} and {len(y_score)})")
@@ -57,13 +86,49 @@ def _neighbour_order(X, chunk=CHUNK):
 
 
 def trustworthiness(X, Z, n_neighbors=5, metric="euclidean"):
-    """How far the embedding Z keeps out points that were far in X (scikit-learn's definition):
+    """How far the embedding Z keeps out points that were far in X (scikit-learn's definition)::
 
-    T(k) = 1 - 2 / (n k (2n - 3k - 1)) * sum_i sum_{j in U_i^k} (r(i, j) - k),
+        T(k) = 1 - 2 / (n k (2n - 3k - 1)) * sum_i sum_{j in U_i^k} (r(i, j) - k),
 
     where U_i^k are the k nearest neighbours of i in Z that are not among its k nearest
     in X, and r(i, j) is the rank of j among i's neighbours in X. 1 is perfect.
-    X: (n, m); Z: (n, d); n_neighbors < n / 2."""
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data.
+    Z : array-like of shape (n_samples, n_components)
+        Their embedding (codes), row for row.
+    n_neighbors : int, default 5
+        k, at least 1 and below n_samples / 2.
+    metric : {"euclidean"}, default "euclidean"
+        The distance (only Euclidean is supported).
+
+    Returns
+    -------
+    float
+        T(k), at most 1.
+
+    Raises
+    ------
+    DataError
+        If the numbers of rows differ, ``n_neighbors`` is out of range or ``metric`` is
+        not "euclidean".
+
+    See Also
+    --------
+    continuity : The same with the roles of X and Z swapped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.metrics import trustworthiness
+    >>> X = np.arange(20.0).reshape(10, 2)   # ten points on a line
+    >>> trustworthiness(X, X[:, :1], n_neighbors=2)
+    1.0
+    >>> trustworthiness(X, X[::-1, :1] ** 2 % 7, n_neighbors=2) < 1.0
+    True
+    """
     if metric != "euclidean":
         raise DataError(f"metric={metric!r}: only 'euclidean' is supported")
     X, Z = np.asarray(X, dtype=np.float64), np.asarray(Z, dtype=np.float64)
@@ -82,14 +147,74 @@ def trustworthiness(X, Z, n_neighbors=5, metric="euclidean"):
 
 def continuity(X, Z, n_neighbors=5):
     """How well the embedding Z keeps together points that were close in X: the
-    trustworthiness formula with the roles of X and Z swapped. 1 is perfect."""
+    trustworthiness formula with the roles of X and Z swapped. 1 is perfect.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data.
+    Z : array-like of shape (n_samples, n_components)
+        Their embedding (codes), row for row.
+    n_neighbors : int, default 5
+        k, at least 1 and below n_samples / 2.
+
+    Returns
+    -------
+    float
+        The continuity, at most 1.
+
+    See Also
+    --------
+    trustworthiness
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.metrics import continuity
+    >>> X = np.arange(20.0).reshape(10, 2)
+    >>> continuity(X, X[:, :1], n_neighbors=2)
+    1.0
+    """
     return trustworthiness(Z, X, n_neighbors)
 
 
 def knn_accuracy(Z_train, y_train, Z_test=None, y_test=None, n_neighbors=5):
     """Accuracy of a k-nearest-neighbour majority vote (ties to the smallest label) in code
     space: of ``Z_test`` by ``Z_train``, or leave-one-out on ``Z_train`` when no test set
-    is given. Z: (n, d); y: (n,)."""
+    is given.
+
+    Parameters
+    ----------
+    Z_train : array-like of shape (n_samples, n_components)
+        The codes that vote.
+    y_train : array-like of shape (n_samples,)
+        Their labels.
+    Z_test : array-like of shape (n_test, n_components), optional
+        The codes to classify; None: each row of ``Z_train`` by the others.
+    y_test : array-like of shape (n_test,), optional
+        Their labels (a label unknown to ``y_train`` counts as an error).
+    n_neighbors : int, default 5
+        k, from 1 to the number of voters.
+
+    Returns
+    -------
+    float
+        The fraction classified correctly, in [0, 1].
+
+    Raises
+    ------
+    DataError
+        If ``n_neighbors`` is not an integer from 1 to the number of voters.
+
+    Examples
+    --------
+    >>> from npae.metrics import knn_accuracy
+    >>> Z, y = [[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1]
+    >>> knn_accuracy(Z, y, [[0.5], [10.5]], [0, 1], n_neighbors=1)
+    1.0
+    >>> knn_accuracy(Z, y, n_neighbors=1)   # leave-one-out
+    1.0
+    """
     Z_train, y_train = np.asarray(Z_train, dtype=np.float64), np.asarray(y_train)
     limit = len(Z_train) - (Z_test is None)  # leave-one-out has one neighbour fewer
     if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or \
@@ -117,7 +242,32 @@ def knn_accuracy(Z_train, y_train, Z_test=None, y_test=None, n_neighbors=5):
 
 def coordinate_r2(Z, tau):
     """How well codes predict the intrinsic coordinates: R^2 of the least-squares affine
-    map tau ~ [Z, 1] B, averaged over tau's columns (1 - SS_res / SS_tot). Z: (n, d); tau: (n, p)."""
+    map tau ~ [Z, 1] B, averaged over tau's columns (1 - SS_res / SS_tot).
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_components)
+        The codes.
+    tau : array-like of shape (n_samples, n_coordinates) or (n_samples,)
+        The intrinsic coordinates (``make_manifold``'s second output).
+
+    Returns
+    -------
+    float
+        The mean R^2 over tau's columns; 1 when tau is an affine function of Z.
+
+    See Also
+    --------
+    npae.datasets.make_manifold
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.metrics import coordinate_r2
+    >>> t = np.linspace(0.0, 1.0, 10)
+    >>> round(coordinate_r2(np.column_stack([2 * t + 1, t ** 2]), t), 6)
+    1.0
+    """
     Z, tau = np.asarray(Z, dtype=np.float64), np.asarray(tau, dtype=np.float64)
     tau = tau[:, None] if tau.ndim == 1 else tau
     design = np.column_stack([Z, np.ones(len(Z))])
@@ -184,14 +334,47 @@ def _mi_matrix(Z, factors, n_bins):
 def mutual_information_matrix(Z, factors, n_bins=20):
     """Mutual information in nats between every code dimension and every factor, after
     discretising each column of Z and of factors separately into ``n_bins`` equal-width bins
-    over its own [min, max] (disentanglement_lib's histogram discretiser):
+    over its own [min, max] (disentanglement_lib's histogram discretiser)::
 
         I(z_i; v_j) = sum_{a,b} p(a, b) log(p(a, b) / (p(a) p(b))),  p from the joint bin counts,
 
-    which is ``sklearn.metrics.mutual_info_score`` of the two bin labelings. Z: (n, d) codes;
-    factors: (n, k) (or (n,), one factor). Returns (d, k). Integer-valued factors whose range
-    (max - min) is at most ``n_bins`` keep their levels in separate bins, so for them this
-    equals the mutual information with the undiscretised factor."""
+    which is ``sklearn.metrics.mutual_info_score`` of the two bin labelings. Integer-valued
+    factors whose range (max - min) is at most ``n_bins`` keep their levels in separate bins,
+    so for them this equals the mutual information with the undiscretised factor.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_components)
+        The codes.
+    factors : array-like of shape (n_samples, n_factors) or (n_samples,)
+        The factors of variation (a 1-D array is one factor).
+    n_bins : int, default 20
+        Bins per column (at least 2).
+
+    Returns
+    -------
+    ndarray of shape (n_components, n_factors)
+        I(z_i; v_j) in nats, each at least 0.
+
+    Raises
+    ------
+    DataError
+        If Z and factors have different numbers of rows or hold NaN.
+
+    See Also
+    --------
+    mutual_information_gap
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.metrics import mutual_information_matrix
+    >>> factor = np.array([0, 0, 1, 1])
+    >>> Z = np.column_stack([factor, [0, 1, 0, 1]])  # dim 0 is the factor, dim 1 ignores it
+    >>> np.round(mutual_information_matrix(Z, factor), 6)   # log 2 and 0
+    array([[0.693147],
+           [0.      ]])
+    """
     Z, factors = _check_codes_and_factors(Z, factors, n_bins)
     return _mi_matrix(Z, factors, int(n_bins))[0]
 
@@ -199,16 +382,48 @@ def mutual_information_matrix(Z, factors, n_bins=20):
 def mutual_information_gap(Z, factors, n_bins=20):
     """The Mutual Information Gap of Chen et al. (2018), as google-research/disentanglement_lib
     computes it: for each factor v_k, the gap between the code dimensions with the largest and
-    the second-largest mutual information with it, normalised by its entropy, averaged:
+    the second-largest mutual information with it, normalised by its entropy, averaged::
 
         MIG = 1/K sum_k (I(z_(1); v_k) - I(z_(2); v_k)) / H(v_k),  H(v) = -sum_a p(a) log p(a),
 
     with I the ``mutual_information_matrix`` (nats, ``n_bins`` equal-width bins per column) and
     H the entropy of the discretised factor. 1 when each factor is captured by one code
     dimension that says nothing of the others; near 0 for codes mixing or ignoring factors.
-    Z: (n, d) codes with d >= 2; factors: (n, k) (or (n,)). Returns a float in [0, 1].
     (disentanglement_lib bins only the codes: its factors are already discrete indices, which
-    these bins leave apart when their range is at most ``n_bins``.)"""
+    these bins leave apart when their range is at most ``n_bins``.)
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_components)
+        The codes, with n_components >= 2.
+    factors : array-like of shape (n_samples, n_factors) or (n_samples,)
+        The factors of variation (a 1-D array is one factor); none may be constant.
+    n_bins : int, default 20
+        Bins per column (at least 2).
+
+    Returns
+    -------
+    float
+        The MIG, in [0, 1].
+
+    Raises
+    ------
+    DataError
+        If Z has fewer than 2 columns, a factor is constant, or the numbers of rows differ.
+
+    See Also
+    --------
+    mutual_information_matrix, npae.datasets.make_sprites
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.metrics import mutual_information_gap
+    >>> factor = np.array([0, 0, 1, 1])
+    >>> Z = np.column_stack([factor, [0, 1, 0, 1]])
+    >>> round(mutual_information_gap(Z, factor), 6)
+    1.0
+    """
     Z, factors = _check_codes_and_factors(Z, factors, n_bins)
     if Z.shape[1] < 2:
         raise DataError(f"the mutual information gap needs at least 2 code dimensions (the gap is between "

@@ -15,7 +15,39 @@ import numpy as np
 
 class SGD:
     """v <- momentum v + g;  theta <- theta - lr v
-    (Nesterov: theta <- theta - lr (g + momentum v)); plain SGD when momentum = 0."""
+    (Nesterov: theta <- theta - lr (g + momentum v)); plain SGD when momentum = 0.
+
+    Parameters
+    ----------
+    n_params : int
+        Size of the parameter vector ``theta`` it will update.
+    dtype : data-type
+        Data type of ``theta`` (and of the velocity).
+    learning_rate : float
+        The step size lr.
+    momentum : float, default=0.0
+        The momentum coefficient; 0 keeps no velocity.
+    nesterov : bool, default=False
+        Whether to use Nesterov's momentum.
+
+    Attributes
+    ----------
+    velocity : ndarray of shape (n_params,) or None
+        The velocity v (None when ``momentum`` is 0).
+    t : int
+        Number of steps taken.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.optim import SGD
+    >>> theta = np.array([1.0, 2.0])
+    >>> optimizer = SGD(2, np.float64, learning_rate=0.1, momentum=0.9)
+    >>> optimizer.step(theta, np.array([1.0, -1.0]))
+    >>> optimizer.step(theta, np.array([1.0, -1.0]))
+    >>> np.round(theta, 4), optimizer.t
+    (array([0.71, 2.29]), 2)
+    """
 
     def __init__(self, n_params, dtype, learning_rate, momentum=0.0, nesterov=False):
         self.learning_rate = learning_rate
@@ -25,6 +57,24 @@ class SGD:
         self.t = 0
 
     def step(self, theta, grad):
+        """One update of ``theta``, in place, from its gradient ``grad``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+            The parameters, updated in place.
+        grad : ndarray of shape (n_params,)
+            dL/dtheta.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.optim import SGD
+        >>> theta = np.array([1.0, 2.0])
+        >>> SGD(2, np.float64, learning_rate=0.5).step(theta, np.array([1.0, 2.0]))
+        >>> theta
+        array([0.5, 1. ])
+        """
         self.t += 1
         if self.velocity is None:
             theta -= self.learning_rate * grad
@@ -40,7 +90,41 @@ class SGD:
 
 class Adam:
     """m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;
-    theta <- theta - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)."""
+    theta <- theta - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+
+    Parameters
+    ----------
+    n_params : int
+        Size of the parameter vector ``theta`` it will update.
+    dtype : data-type
+        Data type of ``theta`` (and of the moments).
+    learning_rate : float
+        The step size lr.
+    beta1 : float, default=0.9
+        Decay b1 of the first moment m.
+    beta2 : float, default=0.999
+        Decay b2 of the second moment v.
+    eps : float, default=1e-8
+        Added to the denominator.
+
+    Attributes
+    ----------
+    m : ndarray of shape (n_params,)
+        The first moment.
+    v : ndarray of shape (n_params,)
+        The second moment.
+    t : int
+        Number of steps taken.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.optim import Adam
+    >>> theta = np.array([1.0, 2.0])
+    >>> Adam(2, np.float64, learning_rate=0.1).step(theta, np.array([3.0, -0.5]))
+    >>> np.round(theta, 4)  # the first step moves each entry by lr, against its gradient's sign
+    array([0.9, 2.1])
+    """
 
     def __init__(self, n_params, dtype, learning_rate, beta1=0.9, beta2=0.999, eps=1e-8):
         self.learning_rate = learning_rate
@@ -50,6 +134,26 @@ class Adam:
         self.t = 0
 
     def step(self, theta, grad):
+        """One update of ``theta``, in place, from its gradient ``grad``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+            The parameters, updated in place.
+        grad : ndarray of shape (n_params,)
+            dL/dtheta.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.optim import Adam
+        >>> theta = np.zeros(3)
+        >>> optimizer = Adam(3, np.float64, learning_rate=0.01)
+        >>> for _ in range(2):
+        ...     optimizer.step(theta, np.array([1.0, -2.0, 0.0]))
+        >>> np.round(theta, 4), optimizer.t
+        (array([-0.02,  0.02,  0.  ]), 2)
+        """
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         self.m *= b1
@@ -65,7 +169,43 @@ OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
 
 def make_optimizer(name, n_params, dtype, learning_rate, momentum=0.9, nesterov=False):
-    """Build the optimizer registered as ``name`` with the estimator's settings."""
+    """Build the optimizer registered as ``name`` with the estimator's settings.
+
+    Parameters
+    ----------
+    name : {"sgd", "adam"}
+        The optimizer.
+    n_params : int
+        Size of the parameter vector.
+    dtype : data-type
+        Data type of the parameter vector.
+    learning_rate : float
+        The step size.
+    momentum : float, default=0.9
+        SGD's momentum (ignored by Adam).
+    nesterov : bool, default=False
+        Whether SGD uses Nesterov's momentum (ignored by Adam).
+
+    Returns
+    -------
+    SGD or Adam
+        The optimizer, with zero state.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered optimizer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.optim import make_optimizer
+    >>> optimizer = make_optimizer("sgd", 3, np.float64, 0.01)
+    >>> type(optimizer).__name__, optimizer.momentum, optimizer.velocity.shape
+    ('SGD', 0.9, (3,))
+    >>> type(make_optimizer("adam", 3, np.float64, 1e-3)).__name__
+    'Adam'
+    """
     if name == "sgd":
         return SGD(n_params, dtype, learning_rate, momentum=momentum, nesterov=nesterov)
     if name == "adam":

@@ -42,7 +42,15 @@ from .errors import DataError, DivergenceError, ParameterError
 
 
 class RanksDisagree(DataError):
-    """The ranks were given different data (or settings): raised on every rank together."""
+    """The ranks were given different data (or settings): raised on every rank together.
+
+    Examples
+    --------
+    >>> from npae.errors import DataError
+    >>> from npae.parallel import RanksDisagree
+    >>> issubclass(RanksDisagree, DataError)
+    True
+    """
 
 
 def _mpi():
@@ -54,7 +62,29 @@ def _mpi():
 class Parallel:
     """One training's view of an mpi4py communicator ``comm``: ``rank`` and ``size``, the
     split of a minibatch, the all-reductions and broadcasts training needs, and the guard
-    that aborts every rank when one fails."""
+    that aborts every rank when one fails.
+
+    Parameters
+    ----------
+    comm : mpi4py.MPI.Comm
+        The communicator (e.g. ``mpi4py.MPI.COMM_WORLD``).
+
+    Attributes
+    ----------
+    comm : mpi4py.MPI.Comm
+        The communicator.
+    rank, size : int
+        This process's rank and the number of ranks.
+    MPI : module
+        ``mpi4py.MPI``.
+
+    Examples
+    --------
+    >>> from npae.parallel import Parallel
+    >>> from mpi4py import MPI  # doctest: +SKIP
+    >>> Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+    Parallel(rank 0 of 1)
+    """
 
     def __init__(self, comm):
         for method in ("Get_rank", "Get_size", "Allreduce", "Bcast", "bcast", "allgather", "Abort"):
@@ -67,6 +97,15 @@ class Parallel:
 
     @property
     def is_root(self):
+        """Whether this is rank 0, the one that prints and writes checkpoints.
+
+        Examples
+        --------
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> Parallel(MPI.COMM_WORLD).is_root  # doctest: +SKIP
+        True
+        """
         return self.rank == 0
 
     def __repr__(self):
@@ -74,28 +113,121 @@ class Parallel:
 
     # ------------------------------------------------------------ splitting rows
     def local(self, rows):
-        """This rank's rows of a global minibatch: ``rows[rank::size]``."""
+        """This rank's rows of a global minibatch: ``rows[rank::size]``.
+
+        Parameters
+        ----------
+        rows : ndarray of shape (n,)
+            The global minibatch's row indices.
+
+        Returns
+        -------
+        ndarray of shape (n_local,)
+            Every ``size``-th row from this rank's.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.local(np.arange(5))  # doctest: +SKIP
+        array([0, 1, 2, 3, 4])
+        """
         return rows[self.rank::self.size]
 
     def block(self, n):
         """This rank's contiguous block ``slice(lo, hi)`` of ``n`` rows (for validation and
-        other passes over a fixed set of rows, read in order)."""
+        other passes over a fixed set of rows, read in order).
+
+        Parameters
+        ----------
+        n : int
+            The number of rows.
+
+        Returns
+        -------
+        slice
+            ``slice(n * rank // size, n * (rank + 1) // size)``.
+
+        Examples
+        --------
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.block(10)  # doctest: +SKIP
+        slice(0, 10, None)
+        """
         return slice(n * self.rank // self.size, n * (self.rank + 1) // self.size)
 
     # ------------------------------------------------------------ the same start
     def broadcast(self, array):
-        """``array`` (contiguous) overwritten in place by rank 0's."""
+        """``array`` (contiguous) overwritten in place by rank 0's.
+
+        Parameters
+        ----------
+        array : ndarray
+            A contiguous array, of the same shape and dtype on every rank.
+
+        Returns
+        -------
+        ndarray
+            ``array`` itself, now holding rank 0's values.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.broadcast(np.zeros(3))  # doctest: +SKIP
+        array([0., 0., 0.])
+        """
         self.comm.Bcast(array, root=0)
         return array
 
     def sync_generator(self, rng):
-        """Give ``rng`` (a numpy Generator) rank 0's state, so every rank draws the same."""
+        """Give ``rng`` (a numpy Generator) rank 0's state, so every rank draws the same.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The generator, set in place.
+
+        Returns
+        -------
+        numpy.random.Generator
+            ``rng`` itself.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> rng = parallel.sync_generator(np.random.default_rng())  # doctest: +SKIP
+        """
         state = self.comm.bcast(rng.bit_generator.state if self.is_root else None, root=0)
         rng.bit_generator.state = state
         return rng
 
     def sync_optimizer(self, optimizer):
-        """Rank 0's optimizer state (step count, learning rate, moment arrays) on every rank."""
+        """Rank 0's optimizer state (step count, learning rate, moment arrays) on every rank.
+
+        Parameters
+        ----------
+        optimizer : npae.optim.SGD or npae.optim.Adam
+            The optimizer, set in place.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.optim import Adam
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.sync_optimizer(Adam(4, np.float64, 0.001))  # doctest: +SKIP
+        """
         scalars = self.comm.bcast((optimizer.t, optimizer.learning_rate) if self.is_root else None, root=0)
         optimizer.t, optimizer.learning_rate = scalars
         for name in ("m", "v", "velocity"):
@@ -106,7 +238,23 @@ class Parallel:
     def check_same_data(self, X, name="X"):
         """Raise ``RanksDisagree`` on every rank unless every rank holds data of the same shape
         and dtype with the same first, middle and last row (a fingerprint of 3 rows: it
-        catches a rank that loaded another file, shuffled, or sliced differently)."""
+        catches a rank that loaded another file, shuffled, or sliced differently).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, ...)
+            This rank's data (an array or a memmap).
+        name : str, default="X"
+            The data's name in the error message.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.check_same_data(np.arange(6.0).reshape(3, 2))  # doctest: +SKIP
+        """
         n = X.shape[0]
         picks = sorted({0, n // 2, n - 1}) if n else []
         crc = 0
@@ -122,18 +270,76 @@ class Parallel:
 
     # ------------------------------------------------------------ the same numbers
     def reducer(self):
-        """A fresh ``StepReducer`` for one training run."""
+        """A fresh ``StepReducer`` for one training run.
+
+        Returns
+        -------
+        StepReducer
+            A reducer bound to this ``Parallel``.
+
+        Examples
+        --------
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.reducer()  # doctest: +ELLIPSIS, +SKIP
+        <npae.parallel.StepReducer object at ...>
+        """
         return StepReducer(self)
 
     def generator(self, rng):
-        """``rng`` as this rank sees it in a training step (see ``ShardedGenerator``)."""
+        """``rng`` as this rank sees it in a training step (see ``ShardedGenerator``).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The model's generator (shared by every rank).
+
+        Returns
+        -------
+        ShardedGenerator
+            ``rng`` wrapped for this rank.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> type(parallel.generator(np.random.default_rng(0))).__name__  # doctest: +SKIP
+        'ShardedGenerator'
+        """
         return ShardedGenerator(rng, self.rank, self.size)
 
     def training_step(self, gradient, update, grad, generator):
         """``step(rows) -> (loss, parts)`` for ``run_epochs`` from a model's local pieces:
         ``gradient(local_rows) -> (loss, parts)`` fills ``grad`` with the means over those
         rows, drawing its noise from ``generator`` (with no rows: only the draws);
-        ``update(grad)`` applies the optimizer. Between them, the one all-reduce."""
+        ``update(grad)`` applies the optimizer. Between them, the one all-reduce.
+
+        Parameters
+        ----------
+        gradient : callable
+            ``gradient(local_rows) -> (loss, parts)``, filling ``grad``.
+        update : callable
+            ``update(grad)``: the optimizer's step by the summed gradient.
+        grad : ndarray of shape (n_params,)
+            The model's gradient buffer (``net.grad``).
+        generator : ShardedGenerator
+            The generator ``gradient`` draws from (``generator(rng)``).
+
+        Returns
+        -------
+        callable
+            ``step(rows) -> (loss, parts)`` for ``run_epochs``.
+
+        Examples
+        --------
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> step = parallel.training_step(gradient, update, net.grad, generator)  # doctest: +SKIP
+        """
         reduce = self.reducer()
 
         def step(rows):
@@ -147,7 +353,26 @@ class Parallel:
 
     def sums(self, *values):
         """Each number summed over the ranks, in float64 (one all-reduce); sums of whole
-        numbers (counts) are exact."""
+        numbers (counts) are exact.
+
+        Parameters
+        ----------
+        *values : float
+            The numbers to sum.
+
+        Returns
+        -------
+        list of float
+            Each value's sum over the ranks.
+
+        Examples
+        --------
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.sums(1.5, 2)  # doctest: +SKIP
+        [1.5, 2.0]
+        """
         buf = np.array([float(v) for v in values], dtype=np.float64)
         self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
         return [float(v) for v in buf]
@@ -155,7 +380,28 @@ class Parallel:
     def mean_of(self, value, n_local):
         """The mean over every rank's rows of a number (or a dict of numbers) that is the
         mean over this rank's ``n_local`` rows: one all-reduce of the weighted sums in
-        float64. A rank with no rows passes any ``value`` (it is not read)."""
+        float64. A rank with no rows passes any ``value`` (it is not read).
+
+        Parameters
+        ----------
+        value : float or dict of str to float
+            The mean over this rank's rows.
+        n_local : int
+            This rank's number of rows.
+
+        Returns
+        -------
+        float or dict of str to float
+            The mean over every rank's rows (NaN with no rows at all).
+
+        Examples
+        --------
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.mean_of({"val_loss": 0.5}, 10)  # doctest: +SKIP
+        {'val_loss': 0.5}
+        """
         keys = list(value) if isinstance(value, dict) else None
         values = [value[k] for k in keys] if keys is not None else [value]
         *totals, count = self.sums(*[float(v) * n_local if n_local else 0.0 for v in values], n_local)
@@ -169,7 +415,21 @@ class Parallel:
         (``comm.Abort``) after printing which rank failed and its traceback, so that the
         others, waiting in a collective call, do not hang. Exceptions raised on every rank
         together from all-reduced numbers (``DivergenceError``, ``RanksDisagree``) propagate
-        as usual. With one rank nothing is aborted."""
+        as usual. With one rank nothing is aborted.
+
+        Yields
+        ------
+        Parallel
+            This ``Parallel``.
+
+        Examples
+        --------
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> with parallel.guard():  # doctest: +SKIP
+        ...     pass
+        """
         try:
             yield self
         except (DivergenceError, RanksDisagree):
@@ -190,7 +450,37 @@ def run_parallel(estimator, comm, method, *args, **kwargs):
     for its duration, inside ``guard()``. The hyper-parameters are checked first, outside
     the guard: a bad one raises on every rank alike (nothing to abort), as does an option
     the estimator cannot train data-parallel (its ``_check_parallel(parallel)``). Then every
-    rank must hold the same ``X`` (and ``y``), the first two positional arguments."""
+    rank must hold the same ``X`` (and ``y``), the first two positional arguments.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator to train.
+    comm : mpi4py.MPI.Comm
+        The communicator.
+    method : callable
+        The estimator's ``fit`` or ``partial_fit``, bound.
+    *args : object
+        Its positional arguments (``X`` first, then ``y``).
+    **kwargs : object
+        Its keyword arguments.
+
+    Returns
+    -------
+    object
+        What ``method`` returns (the estimator).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae import Autoencoder
+    >>> from npae.parallel import run_parallel
+    >>> from mpi4py import MPI  # doctest: +SKIP
+    >>> model = Autoencoder(hidden=(2,), epochs=1)
+    >>> X = np.random.default_rng(0).random((8, 3))
+    >>> run_parallel(model, MPI.COMM_WORLD, model.fit, X) is model  # doctest: +SKIP
+    True
+    """
     parallel = Parallel(comm)
     estimator._validate_params()
     check = getattr(estimator, "_check_parallel", None)
@@ -209,7 +499,25 @@ def run_parallel(estimator, comm, method, *args, **kwargs):
 
 
 def current(estimator):
-    """The ``Parallel`` an estimator is training under, or None (one process)."""
+    """The ``Parallel`` an estimator is training under, or None (one process).
+
+    Parameters
+    ----------
+    estimator : estimator
+        Any estimator.
+
+    Returns
+    -------
+    Parallel or None
+        Set only during a ``fit(..., comm=...)``.
+
+    Examples
+    --------
+    >>> from npae import Autoencoder
+    >>> from npae.parallel import current
+    >>> current(Autoencoder()) is None
+    True
+    """
     return estimator.__dict__.get("_parallel")
 
 
@@ -224,7 +532,20 @@ class StepReducer:
     ``n_local`` last, summed in place by one ``Allreduce``; the returned ``grad`` is a view
     of that buffer (``net.grad`` keeps this rank's own gradient). A rank with no rows
     passes ``n_local=0`` (its values are not read). The count is checked: the ranks must
-    have split the same minibatch."""
+    have split the same minibatch.
+
+    Parameters
+    ----------
+    parallel : Parallel
+        The training's view of the communicator.
+
+    Examples
+    --------
+    >>> from npae.parallel import Parallel, StepReducer
+    >>> from mpi4py import MPI  # doctest: +SKIP
+    >>> reduce = StepReducer(Parallel(MPI.COMM_WORLD))  # doctest: +SKIP
+    >>> loss, parts, grad = reduce(0.5, {"reconstruction": 0.5}, net.grad, 4, 8)  # doctest: +SKIP
+    """
 
     def __init__(self, parallel):
         self.parallel, self.keys, self.buffer = parallel, None, None
@@ -263,7 +584,27 @@ class ShardedGenerator:
     rank's generator advances alike (so the next permutations agree). ``begin(rows)``
     starts a step and returns this rank's rows. Only ``random`` and ``standard_normal`` are
     split this way (the draws npae's steps make); anything else is refused, since a draw
-    npae cannot split would leave the ranks' generators apart."""
+    npae cannot split would leave the ranks' generators apart.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The model's generator, in the same state on every rank.
+    rank, size : int
+        This rank and the number of ranks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.parallel import ShardedGenerator
+    >>> rows = np.arange(5)
+    >>> shard = ShardedGenerator(np.random.default_rng(0), rank=1, size=2)
+    >>> shard.begin(rows)
+    array([1, 3])
+    >>> whole = np.random.default_rng(0).random((5, 2))
+    >>> bool(np.array_equal(shard.random((2, 2)), whole[1::2]))
+    True
+    """
 
     def __init__(self, rng, rank, size):
         self.rng, self.rank, self.size = rng, rank, size
@@ -271,6 +612,25 @@ class ShardedGenerator:
         self._scratch = {}
 
     def begin(self, rows):
+        """Start a step on the global minibatch ``rows``: this rank's rows of it.
+
+        Parameters
+        ----------
+        rows : ndarray of shape (n,)
+            The global minibatch's row indices.
+
+        Returns
+        -------
+        ndarray of shape (n_local,)
+            ``rows[rank::size]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import ShardedGenerator
+        >>> ShardedGenerator(np.random.default_rng(0), rank=0, size=2).begin(np.arange(5))
+        array([0, 2, 4])
+        """
         self.n_global = len(rows)
         local = rows[self.rank::self.size]
         self.n_local = len(local)
@@ -297,11 +657,67 @@ class ShardedGenerator:
         return out
 
     def random(self, size=None, dtype=np.float64, out=None, *, row_axis=0):
-        """``Generator.random``; the rows are on axis ``row_axis`` of the draw."""
+        """``Generator.random``; the rows are on axis ``row_axis`` of the draw.
+
+        Parameters
+        ----------
+        size : tuple of int
+            This rank's shape (``n_local`` rows on ``row_axis``); or ``out``'s.
+        dtype : dtype, default=np.float64
+            float64 or float32.
+        out : ndarray or None, default=None
+            Where to write this rank's draw.
+        row_axis : int, default=0
+            The axis of the rows.
+
+        Returns
+        -------
+        ndarray of shape size
+            This rank's rows of the whole minibatch's draw (``out`` when given).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import ShardedGenerator
+        >>> shard = ShardedGenerator(np.random.default_rng(0), rank=0, size=2)
+        >>> rows = shard.begin(np.arange(3))
+        >>> shard.random((2, 4), dtype=np.float32).shape
+        (2, 4)
+        >>> shard.random((5, 2, 4), row_axis=1).shape
+        (5, 2, 4)
+        """
         return self._draw("random", size, dtype, out, row_axis)
 
     def standard_normal(self, size=None, dtype=np.float64, out=None, *, row_axis=0):
-        """``Generator.standard_normal``; the rows are on axis ``row_axis`` of the draw."""
+        """``Generator.standard_normal``; the rows are on axis ``row_axis`` of the draw.
+
+        Parameters
+        ----------
+        size : tuple of int
+            This rank's shape (``n_local`` rows on ``row_axis``); or ``out``'s.
+        dtype : dtype, default=np.float64
+            float64 or float32.
+        out : ndarray or None, default=None
+            Where to write this rank's draw.
+        row_axis : int, default=0
+            The axis of the rows.
+
+        Returns
+        -------
+        ndarray of shape size
+            This rank's rows of the whole minibatch's draw (``out`` when given).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import ShardedGenerator
+        >>> shard = ShardedGenerator(np.random.default_rng(0), rank=0, size=2)
+        >>> rows = shard.begin(np.arange(3))
+        >>> shard.standard_normal((2, 4), dtype=np.float32).shape
+        (2, 4)
+        >>> shard.standard_normal((5, 2, 4), row_axis=1).shape
+        (5, 2, 4)
+        """
         return self._draw("standard_normal", size, dtype, out, row_axis)
 
     def __getattr__(self, name):
@@ -314,7 +730,36 @@ def draw(rng, method, shape=None, dtype=np.float64, row_axis=0, out=None):
     "standard_normal") for a draw whose rows (one per row of the minibatch) lie on axis
     ``row_axis``: a model whose noise has its rows elsewhere than first (e.g. ``(samples,
     n, k)``) draws through this, so that under ``comm`` each rank gets its rows of the
-    one-process draw; with a plain Generator it is that Generator's own call."""
+    one-process draw; with a plain Generator it is that Generator's own call.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or ShardedGenerator
+        The generator to draw from.
+    method : {"random", "standard_normal"}
+        The draw.
+    shape : tuple of int or None, default=None
+        The draw's shape (None with ``out``).
+    dtype : dtype, default=np.float64
+        float64 or float32.
+    row_axis : int, default=0
+        The axis of the rows (read only by a ``ShardedGenerator``).
+    out : ndarray or None, default=None
+        Where to write the draw.
+
+    Returns
+    -------
+    ndarray of shape shape
+        The draw (``out`` when given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.parallel import draw
+    >>> eps = draw(np.random.default_rng(0), "standard_normal", (3, 4, 2), np.float32, row_axis=1)
+    >>> eps.shape, eps.dtype
+    ((3, 4, 2), dtype('float32'))
+    """
     if isinstance(rng, ShardedGenerator):
         return getattr(rng, method)(shape, dtype=dtype, out=out, row_axis=row_axis)
     return getattr(rng, method)(shape, dtype=dtype, out=out)

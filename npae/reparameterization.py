@@ -32,18 +32,91 @@ LOG_VAR_MAX = 20.0
 
 def bounded_log_var(raw):
     """log_var = r - softplus(r - LOG_VAR_MAX) and its derivative sigmoid(LOG_VAR_MAX - r).
-    raw: (n, k) -> (log_var (n, k), dlog_var/draw (n, k))."""
+    raw: (n, k) -> (log_var (n, k), dlog_var/draw (n, k)).
+
+    Parameters
+    ----------
+    raw : ndarray of shape (n, k)
+        The log-variance head's output r.
+
+    Returns
+    -------
+    log_var : ndarray of shape (n, k)
+        The bounded log-variance, never above ``LOG_VAR_MAX``.
+    dlog_var_draw : ndarray of shape (n, k)
+        Its derivative with respect to ``raw``, in (0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.reparameterization import bounded_log_var
+    >>> log_var, dlog_var_draw = bounded_log_var(np.array([[1.0, 100.0]]))
+    >>> np.round(log_var, 4), np.round(dlog_var_draw, 4)
+    (array([[ 1., 20.]]), array([[1., 0.]]))
+    """
     return raw - softplus(raw - LOG_VAR_MAX), sigmoid(LOG_VAR_MAX - raw)
 
 
 def reparameterize_forward(mu, log_var, eps):
     """z = mu + exp(log_var / 2) * eps.  mu, log_var: (n, k); eps: (S, n, k) -> z (S, n, k),
-    cache (std, eps)."""
+    cache (std, eps).
+
+    Parameters
+    ----------
+    mu : ndarray of shape (n, k)
+        The posterior's means.
+    log_var : ndarray of shape (n, k)
+        The posterior's log-variances.
+    eps : ndarray of shape (S, n, k)
+        Standard normal draws, S per row.
+
+    Returns
+    -------
+    z : ndarray of shape (S, n, k)
+        The draws of the posterior.
+    cache : tuple of ndarray
+        ``(std, eps)``, std of shape (n, k): what ``reparameterize_backward`` needs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.reparameterization import reparameterize_forward
+    >>> mu, log_var = np.array([[1.0, 0.0]]), np.log(np.array([[4.0, 1.0]]))
+    >>> z, cache = reparameterize_forward(mu, log_var, np.ones((3, 1, 2)))
+    >>> z.shape
+    (3, 1, 2)
+    >>> z[0]
+    array([[3., 1.]])
+    """
     std = np.exp(0.5 * log_var)
     return mu + std * eps, (std, eps)
 
 
 def reparameterize_backward(dz, cache):
-    """dL/dz (S, n, k) -> (dL/dmu, dL/dlog_var), each (n, k), summed over the S draws."""
+    """dL/dz (S, n, k) -> (dL/dmu, dL/dlog_var), each (n, k), summed over the S draws.
+
+    Parameters
+    ----------
+    dz : ndarray of shape (S, n, k)
+        dL/dz.
+    cache : tuple of ndarray
+        The cache that ``reparameterize_forward`` returned.
+
+    Returns
+    -------
+    dmu : ndarray of shape (n, k)
+        dL/dmu.
+    dlog_var : ndarray of shape (n, k)
+        dL/dlog_var.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.reparameterization import reparameterize_backward, reparameterize_forward
+    >>> mu, log_var = np.zeros((1, 2)), np.log(np.array([[4.0, 1.0]]))
+    >>> z, cache = reparameterize_forward(mu, log_var, np.ones((3, 1, 2)))
+    >>> reparameterize_backward(np.ones((3, 1, 2)), cache)
+    (array([[3., 3.]]), array([[3. , 1.5]]))
+    """
     std, eps = cache
     return dz.sum(axis=0), 0.5 * std * (dz * eps).sum(axis=0)

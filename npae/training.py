@@ -35,7 +35,39 @@ def gather_rows(X, rows, out=None):
     not checked (the training loop's own are in range; see below).
 
     Only those rows are read, so X may be an ``np.memmap`` far larger than memory;
-    a different dtype is converted batch by batch."""
+    a different dtype is converted batch by batch. An array-like that is not a NumPy array
+    (an h5py dataset, a zarr array: ``npae.validation.is_array_like``) is read once per call
+    at the rows sorted and without repeats (h5py needs increasing indices), which are then
+    put in the order asked for in memory.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, m), or an array-like read by rows
+        The data: a NumPy array or memmap, or an h5py dataset or zarr array.
+    rows : ndarray of shape (n,)
+        Integer row indices in [0, N), in any order, repeats allowed.
+    out : ndarray of shape (n, m), optional
+        Where to write the rows (converted to its dtype); default: a new array.
+
+    Returns
+    -------
+    ndarray of shape (n, m)
+        The rows, in the order of ``rows``: ``out`` itself when it is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import gather_rows
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> gather_rows(X, np.array([2, 0]))
+    array([[4., 5.],
+           [0., 1.]])
+    >>> out = np.empty((2, 2), dtype=np.float32)
+    >>> gather_rows(X, np.array([3, 3]), out=out) is out, out.dtype
+    (True, dtype('float32'))
+    """
+    if not isinstance(X, np.ndarray):
+        return _gather_sorted(X, rows, out)
     if out is None:
         return np.asarray(X[rows])
     if X.dtype == out.dtype:
@@ -46,9 +78,47 @@ def gather_rows(X, rows, out=None):
     return out
 
 
+def _gather_sorted(X, rows, out=None):
+    """``gather_rows`` of an array-like read by rows: one read of the distinct rows in
+    increasing order, then reordered (and repeated) in memory."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    reader = getattr(X, "oindex", X)  # zarr: orthogonal selection, the same on zarr 2 and 3
+    if len(rows) == 0:
+        block = np.empty((0,) + tuple(X.shape[1:]), dtype=X.dtype)
+    elif np.all(rows[1:] > rows[:-1]):  # increasing already (validation rows): one read, in order
+        block = np.asarray(reader[rows])
+    else:
+        unique, inverse = np.unique(rows, return_inverse=True)
+        block = np.asarray(reader[unique])[inverse]
+    if out is None:
+        return block
+    out[...] = block
+    return out
+
+
 def lr_decay(estimator):
     """``(patience, factor)`` from an estimator's ``lr_decay_patience`` and ``lr_decay_factor``,
-    or None for a constant learning rate."""
+    or None for a constant learning rate.
+
+    Parameters
+    ----------
+    estimator : object
+        An estimator (or any object) with ``lr_decay_patience`` and ``lr_decay_factor``.
+
+    Returns
+    -------
+    tuple of (int, float) or None
+        ``(patience, factor)``, or None when ``lr_decay_patience`` is None.
+
+    Examples
+    --------
+    >>> from npae import Autoencoder
+    >>> from npae.training import lr_decay
+    >>> lr_decay(Autoencoder(lr_decay_patience=3, lr_decay_factor=0.5))
+    (3, 0.5)
+    >>> lr_decay(Autoencoder()) is None
+    True
+    """
     if estimator.lr_decay_patience is None:
         return None
     return int(estimator.lr_decay_patience), float(estimator.lr_decay_factor)
@@ -56,7 +126,28 @@ def lr_decay(estimator):
 
 def lr_milestones(estimator):
     """``(epochs, factor)`` from an estimator's ``lr_decay_epochs`` and ``lr_decay_factor``,
-    or None when the rate is not lowered at fixed epochs."""
+    or None when the rate is not lowered at fixed epochs.
+
+    Parameters
+    ----------
+    estimator : object
+        An estimator (or any object) with ``lr_decay_epochs`` and ``lr_decay_factor``.
+
+    Returns
+    -------
+    tuple of (frozenset of int, float) or None
+        The milestone epochs and the factor, or None when ``lr_decay_epochs`` is None.
+
+    Examples
+    --------
+    >>> from npae import Autoencoder
+    >>> from npae.training import lr_milestones
+    >>> epochs, factor = lr_milestones(Autoencoder(lr_decay_epochs=(10, 20), lr_decay_factor=0.1))
+    >>> sorted(epochs), factor
+    ([10, 20], 0.1)
+    >>> lr_milestones(Autoencoder()) is None
+    True
+    """
     if estimator.lr_decay_epochs is None:
         return None
     return frozenset(int(e) for e in estimator.lr_decay_epochs), float(estimator.lr_decay_factor)
@@ -66,7 +157,31 @@ def starting_rate(estimator, epochs_done):
     """The rate an optimizer built after ``epochs_done`` epochs (on resuming after ``load``, a
     divergence or an interrupt) starts at: ``learning_rate`` times ``lr_decay_factor`` once
     per ``lr_decay_epochs`` milestone passed (MultiStepLR's closed form), or once per plateau
-    in ``history_`` (the plateau rule replayed by ``plateau_history``)."""
+    in ``history_`` (the plateau rule replayed by ``plateau_history``).
+
+    Parameters
+    ----------
+    estimator : object
+        An estimator with ``learning_rate``, ``lr_decay_epochs``, ``lr_decay_patience``,
+        ``lr_decay_factor`` (and ``history_`` when ``lr_decay_patience`` is set).
+    epochs_done : int
+        The epochs trained so far.
+
+    Returns
+    -------
+    float
+        The learning rate to start the new optimizer at.
+
+    Examples
+    --------
+    >>> from npae import Autoencoder
+    >>> from npae.training import starting_rate
+    >>> model = Autoencoder(learning_rate=0.01, lr_decay_epochs=(2, 4), lr_decay_factor=0.5)
+    >>> starting_rate(model, 3)
+    0.005
+    >>> starting_rate(Autoencoder(learning_rate=0.01), 3)
+    0.01
+    """
     milestones, plateaus = lr_milestones(estimator), lr_decay(estimator)
     if milestones is not None:
         passed = sum(e <= epochs_done for e in milestones[0])
@@ -80,7 +195,34 @@ def starting_rate(estimator, epochs_done):
 def plateau_step(best, waited, value, patience):
     """ReduceLROnPlateau's rule for one epoch's monitored ``value``: ``(best, waited, lower)``.
     A value under ``best`` resets the wait; ``patience`` epochs in a row without one lower the
-    rate (``lower`` is True) and start the wait again."""
+    rate (``lower`` is True) and start the wait again.
+
+    Parameters
+    ----------
+    best : float
+        The best monitored value so far (``np.inf`` at first).
+    waited : int
+        Epochs in a row without a value under ``best``.
+    value : float
+        This epoch's monitored value.
+    patience : int
+        Epochs without improvement before the rate is lowered.
+
+    Returns
+    -------
+    tuple of (float, int, bool)
+        The new ``best`` and ``waited``, and whether to lower the rate now.
+
+    Examples
+    --------
+    >>> from npae.training import plateau_step
+    >>> plateau_step(1.0, 0, 0.5, patience=2)
+    (0.5, 0, False)
+    >>> plateau_step(0.5, 0, 0.7, patience=2)
+    (0.5, 1, False)
+    >>> plateau_step(0.5, 1, 0.7, patience=2)
+    (0.5, 0, True)
+    """
     if value < best:
         return value, 0, False
     if waited + 1 >= patience:
@@ -95,7 +237,30 @@ def plateau_history(history, patience, monitor="val_loss", validated=True):
     epoch is its ``monitor`` entry, else its training loss: ``fit``'s validated epochs come
     first and ``partial_fit`` appends unvalidated ones, whose training losses (with penalties
     and noise) are not compared with the best validation loss: the wait starts again at the
-    first of them (``validated=False``: the epochs to come are such)."""
+    first of them (``validated=False``: the epochs to come are such).
+
+    Parameters
+    ----------
+    history : dict of str to list of float
+        A ``history_``: at least ``"loss"``, and ``monitor`` for validated epochs.
+    patience : int
+        The plateau rule's patience.
+    monitor : str, default="val_loss"
+        The history entry watched on validated epochs.
+    validated : bool, default=True
+        Whether the epochs to come are validated (False for ``partial_fit``).
+
+    Returns
+    -------
+    tuple of (float, int, int)
+        ``(best, waited, times lowered)``.
+
+    Examples
+    --------
+    >>> from npae.training import plateau_history
+    >>> plateau_history({"loss": [3.0, 2.0, 2.5, 2.5], "val_loss": [1.0, 0.9, 0.95, 0.95]}, patience=2)
+    (0.9, 0, 1)
+    """
     watched = list(history.get(monitor, []))
     unvalidated = list(history.get("loss", []))[len(watched):]
     best, waited, lowered = np.inf, 0, 0
@@ -113,18 +278,90 @@ def plateau_history(history, patience, monitor="val_loss", validated=True):
 def decay_epochs(learning_rates):
     """The epochs after which a recorded schedule lowered the rate: ``lr_decay_epochs`` that
     replay ``history_["learning_rate"]`` (e.g. to refit on all the data for as many epochs
-    as validation chose, with the rate lowered where it was lowered then)."""
+    as validation chose, with the rate lowered where it was lowered then).
+
+    Parameters
+    ----------
+    learning_rates : sequence of float
+        Each epoch's rate, ``history_["learning_rate"]``.
+
+    Returns
+    -------
+    tuple of int
+        The epochs (counted from 1) after which the rate went down.
+
+    Examples
+    --------
+    >>> from npae.training import decay_epochs
+    >>> decay_epochs([0.1, 0.1, 0.05, 0.05, 0.025])
+    (2, 4)
+    """
     return tuple(i for i in range(1, len(learning_rates)) if learning_rates[i] < learning_rates[i - 1])
 
 
 def minibatch_indices(n_samples, batch_size, rng, shuffle=True):
-    """Index arrays of consecutive minibatches of a (seeded) permutation of range(n)."""
+    """Index arrays of consecutive minibatches of a (seeded) permutation of range(n).
+
+    Parameters
+    ----------
+    n_samples : int
+        The number of rows n.
+    batch_size : int
+        Rows per minibatch (the last one may be shorter).
+    rng : numpy.random.Generator
+        The generator of the permutation.
+    shuffle : bool, default=True
+        If False, the rows in order.
+
+    Returns
+    -------
+    list of ndarray of shape (batch_size,)
+        The minibatches' indices; together a permutation of range(n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import minibatch_indices
+    >>> minibatch_indices(5, 2, np.random.default_rng(0), shuffle=False)
+    [array([0, 1]), array([2, 3]), array([4])]
+    >>> batches = minibatch_indices(5, 2, np.random.default_rng(0))
+    >>> sorted(np.concatenate(batches).tolist())
+    [0, 1, 2, 3, 4]
+    """
     order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
     return [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
 
 
 def split_validation(n_samples, fraction, rng):
-    """Seeded split of range(n) into (train indices, validation indices)."""
+    """Seeded split of range(n) into (train indices, validation indices).
+
+    Parameters
+    ----------
+    n_samples : int
+        The number of rows n.
+    fraction : float
+        The share of rows held out for validation.
+    rng : numpy.random.Generator
+        The generator of the split.
+
+    Returns
+    -------
+    train : ndarray of shape (n_train,)
+        Sorted training indices.
+    validation : ndarray of shape (n_val,) or None
+        Sorted validation indices; None (and every row in ``train``) when the fraction
+        rounds to no row or to every row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import split_validation
+    >>> train, val = split_validation(10, 0.2, np.random.default_rng(0))
+    >>> len(train), len(val), sorted(np.concatenate([train, val]).tolist()) == list(range(10))
+    (8, 2, True)
+    >>> split_validation(3, 0.1, np.random.default_rng(0))
+    (array([0, 1, 2]), None)
+    """
     n_val = int(round(fraction * n_samples))
     if n_val < 1 or n_val >= n_samples:
         return np.arange(n_samples), None
@@ -167,10 +404,41 @@ def _diverged(theta, restore, result, history, on_divergence, epoch, batch, what
     raise DivergenceError(msg)
 
 
+def all_finite(a):
+    """Whether every value of the 1-D array ``a`` is finite. A NaN or infinity makes the dot
+    product a . a non-finite, so a finite one settles it in one BLAS call, without the (size of
+    ``a``) boolean array; only one that overflows (values beyond 1e19 in float32) looks at each
+    value.
+
+    Parameters
+    ----------
+    a : ndarray of shape (n,)
+        A flat float array (e.g. ``theta``).
+
+    Returns
+    -------
+    bool
+        True when no value is NaN or infinite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import all_finite
+    >>> all_finite(np.array([1.0, -2.0])), all_finite(np.array([1.0, np.nan]))
+    (True, False)
+    >>> all_finite(np.array([1e30, 1.0], dtype=np.float32))
+    True
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.dot(a, a)):
+            return True
+    return bool(np.all(np.isfinite(a)))
+
+
 def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
                early_stopping=False, patience=5, on_divergence="raise",
                checkpoint=None, verbose=0, log=None, first_epoch=1, optimizer=None, lr_decay=None,
-               lr_milestones=None, monitor="val_loss", plateau_state=None, epoch_start=None):
+               lr_milestones=None, monitor="val_loss", plateau_state=None, epoch_start=None, snapshot=None):
     """Train for ``epochs`` epochs; returns ``{"stopped_early", "best_epoch", "diverged"}``.
 
     ``theta``: the flat parameter vector, snapshot and restored in place.
@@ -185,10 +453,86 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     ``first_epoch`` does). ``plateau_state``: ``lr_decay``'s ``(best, waited)`` after the
     epochs before ``first_epoch`` (``plateau_history``), so its count runs over every call.
     ``epoch_start(epoch)``: called before each epoch's first step (e.g. to set a KL weight
-    that ramps up over epochs)."""
+    that ramps up over epochs). ``snapshot``: an array of theta's shape and dtype to keep the
+    weights a divergence restores in (default: a new copy).
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_params,)
+        The flat parameter vector, snapshot and restored in place.
+    step : callable
+        ``step(indices) -> (loss, parts)``: one optimizer step on those training rows.
+    train_indices : ndarray of shape (n_train,)
+        The rows of the data to train on.
+    batch_size : int
+        Rows per minibatch.
+    epochs : int
+        The number of epochs of this call.
+    rng : numpy.random.Generator
+        The generator of each epoch's permutation.
+    history : dict of str to list
+        Appended to in place: one entry per epoch in each list.
+    validate : callable or None, default=None
+        ``validate() -> float`` or a dict of validation numbers.
+    early_stopping : bool, default=False
+        Stop after ``patience`` epochs without improvement, restoring the best epoch's weights.
+    patience : int, default=5
+        Early stopping's patience.
+    on_divergence : {"raise", "warn"}, default="raise"
+        What a divergence does after restoring the weights.
+    checkpoint : callable or None, default=None
+        Called after each epoch that improves the monitored loss.
+    verbose : int, default=0
+        1: a line per epoch; 2: also a progress bar on a terminal.
+    log : callable or None, default=None
+        ``log(line)`` for the verbose lines (default: print to stdout).
+    first_epoch : int, default=1
+        The number of this call's first epoch.
+    optimizer : object or None, default=None
+        The optimizer whose ``learning_rate`` the schedules lower.
+    lr_decay : tuple of (int, float) or None, default=None
+        ``(patience, factor)`` of the plateau schedule.
+    lr_milestones : tuple of (set of int, float) or None, default=None
+        ``(epochs, factor)`` of the milestone schedule.
+    monitor : str, default="val_loss"
+        The record watched by early stopping, the checkpoint and ``lr_decay``.
+    plateau_state : tuple of (float, int) or None, default=None
+        ``lr_decay``'s ``(best, waited)`` after the earlier epochs.
+    epoch_start : callable or None, default=None
+        ``epoch_start(epoch)``, called before each epoch's first step.
+    snapshot : ndarray of shape (n_params,) or None, default=None
+        Where to keep the weights a divergence restores.
+
+    Returns
+    -------
+    dict
+        ``{"stopped_early": bool, "best_epoch": int or None, "diverged": bool}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import run_epochs
+    >>> theta = np.array([4.0])
+    >>> def step(rows):  # gradient descent on theta**2
+    ...     loss = float(theta[0] ** 2)
+    ...     theta[0] -= 0.25 * theta[0]
+    ...     return loss, {}
+    >>> history = {}
+    >>> result = run_epochs(theta=theta, step=step, train_indices=np.arange(4), batch_size=2,
+    ...                     epochs=3, rng=np.random.default_rng(0), history=history)
+    >>> result["diverged"], result["best_epoch"], len(history["loss"])
+    (False, 3, 3)
+    >>> bool(theta[0] < 1.0)
+    True
+    """
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
     bar = verbose >= 2 and sys.stderr.isatty()
-    last_good = theta.copy()
+    # the weights a divergence restores, each epoch's start: in the caller's ``snapshot`` (an
+    # array like theta) when it keeps one between calls (a partial_fit on one batch then
+    # copies theta, rather than allocating a new array for it at each call)
+    last_good = theta.copy() if snapshot is None else snapshot
+    if snapshot is not None:
+        last_good[:] = theta
     best_theta = theta.copy() if early_stopping else None
     best, best_epoch, bad_epochs = np.inf, None, 0
     plateau_best, plateau = plateau_state if plateau_state is not None else (np.inf, 0)
@@ -200,12 +544,14 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     start = time.perf_counter()
     n = len(train_indices)
     epoch = first_epoch - 1
+    checked = False
     try:
         for epoch in range(first_epoch, first_epoch + epochs):
             t0 = time.perf_counter()
             if epoch_start is not None:
                 epoch_start(epoch)
             total, totals = 0.0, {}
+            checked = False
             batches = minibatch_indices(n, batch_size, rng)
             for b, idx in enumerate(batches):
                 if bar:
@@ -228,14 +574,16 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
             record["seconds"] = time.perf_counter() - t0
             if lr_decay is not None or lr_milestones is not None:
                 record["learning_rate"] = optimizer.learning_rate
-            if not np.all(np.isfinite(theta)):  # the epoch's last step, whose loss was still finite
+            if not all_finite(theta):  # the epoch's last step, whose loss was still finite
                 return _diverged(theta, good(), result, history, on_divergence, epoch, len(batches),
                                  "the weights became NaN or infinite")
             for key, value in record.items():
                 if key == "val_loss" and value is None:
                     continue
                 history.setdefault(key, []).append(value)
-            last_good[:] = theta
+            checked = True  # theta is this epoch's end, found finite: an interrupt keeps it
+            if epoch < first_epoch + epochs - 1:  # (after the last epoch nothing is restored)
+                last_good[:] = theta
             if verbose:
                 log(_format_epoch(epoch, first_epoch + epochs - 1, record, n, time.perf_counter() - start))
             if lr_milestones is not None and epoch in lr_milestones[0]:
@@ -265,7 +613,8 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                             f"restoring the weights of epoch {best_epoch}")
                     break
     except KeyboardInterrupt:
-        theta[:] = last_good
+        if not checked:
+            theta[:] = last_good
         raise
     if best_theta is not None and best_epoch is not None:
         theta[:] = best_theta

@@ -11,6 +11,36 @@ from .errors import DataError, DataTypeError, ParameterError, not_fitted_error
 #: Rows checked at a time, so checking a memmap never loads it whole.
 CHECK_CHUNK_ROWS = 4096
 
+#: At most this many bytes are read at a time from an array-like (``is_array_like``) by the
+#: checks and ``data_range``: a read is a copy, where a memmap's chunk is a view.
+READ_CHUNK_BYTES = 2 ** 20
+
+
+def chunk_rows(X):
+    """Rows of X checked at a time: ``CHECK_CHUNK_ROWS``, and for an array-like read by rows
+    no more than ``READ_CHUNK_BYTES`` of them (at least one row)."""
+    if isinstance(X, np.ndarray):
+        return CHECK_CHUNK_ROWS
+    row_bytes = int(np.prod(X.shape[1:], dtype=np.int64)) * np.dtype(X.dtype).itemsize
+    return max(1, min(CHECK_CHUNK_ROWS, READ_CHUNK_BYTES // max(row_bytes, 1)))
+
+
+def is_array_like(X):
+    """Whether X is a 2-D array read a few rows at a time rather than loaded whole: anything
+    with ``shape``, a NumPy ``dtype`` and row indexing that is not a NumPy array (an h5py
+    dataset, a zarr array, ...). A NumPy memmap is an array (see ``check_array``); a Dask
+    collection is not read this way (each read would recompute its blocks): it is computed
+    whole, as before, and streamed with dask-ml's ``Incremental`` instead."""
+    if isinstance(X, np.ndarray) or hasattr(X, "__dask_graph__") or not hasattr(X, "__getitem__"):
+        return False
+    shape, dtype = getattr(X, "shape", None), getattr(X, "dtype", None)
+    if shape is None or dtype is None:
+        return False
+    try:
+        return len(shape) == 2 and np.dtype(dtype).kind in "biuf"
+    except (TypeError, ValueError):  # e.g. a torch dtype: read through np.asarray
+        return False
+
 
 def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False, estimator=None):
     """Return ``X`` as a 2-D finite array of ``dtype`` (n_samples, n_features).
@@ -18,10 +48,17 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
     Accepts arrays of any real dtype, memmaps, lists of lists and anything with
     ``__array__``; copies only when the dtype differs. ``dtype=None`` keeps the
     array's own (real) dtype and never copies: the checks then run over chunks
-    of rows, which is how a memmap larger than memory is validated."""
+    of rows, which is how a memmap larger than memory is validated. With ``dtype=None``
+    an array-like read by rows (``is_array_like``: an h5py dataset, a zarr array) of more
+    than ``chunk_rows(X)`` rows is returned as it is, checked chunk by chunk, never
+    loaded whole; a smaller one, or one to convert to ``dtype``, is read whole by a slice."""
     if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
         raise DataTypeError(f"{name} is a sparse matrix; npae needs dense input: pass {name}.toarray() "
                             "(an autoencoder reads every feature anyway)")
+    if is_array_like(X):
+        if dtype is None and X.shape[0] > chunk_rows(X):
+            return _check_rows(X, name, n_features, unit_interval, estimator)
+        X = np.asarray(X[0:X.shape[0]])  # read whole: small, or to be converted to dtype
     try:
         A = np.asarray(X)
     except (TypeError, ValueError) as exc:
@@ -41,13 +78,7 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
                 "X.reshape(1, -1) if it contains a single sample." if A.ndim == 1 else "")
         raise DataError(f"{name} must be 2-D, of shape (n_samples, n_features); got a "
                         f"{A.ndim}-D array of shape {A.shape}.{hint}")
-    if A.shape[0] == 0:
-        raise DataError(f"{name} is empty: 0 sample(s) (shape={A.shape}) while a minimum of 1 is required.")
-    if A.shape[1] == 0:
-        raise DataError(f"{name} is empty: 0 feature(s) (shape={A.shape}) while a minimum of 1 is required.")
-    if n_features is not None and A.shape[1] != n_features:
-        raise DataError(f"{name} has {A.shape[1]} features, but {estimator or 'the model'} is expecting "
-                        f"{n_features} features as input; pass data with the same columns as in fit")
+    _check_shape(A.shape, name, n_features, estimator)
     original = A
     if dtype is not None:
         with np.errstate(over="ignore"):  # values beyond float32's range are reported below
@@ -78,12 +109,54 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
                             f"(±{np.finfo(A.dtype).max:.3g}); the first is {original[r, c]:g} at row {r}, "
                             f"column {c}. Scale the data, or use dtype='float64'")
     if unit_interval:
-        lo, hi = data_range(A)
-        if lo < 0.0 or hi > 1.0:
-            raise DataError(f"loss='bce' needs {name} in [0, 1], but its values range over "
-                            f"[{lo:g}, {hi:g}]; scale the data to [0, 1] (e.g. divide by the "
-                            "maximum) or use loss='mse'")
+        _check_unit_interval(A, name)
     return A
+
+
+def _check_shape(shape, name, n_features, estimator):
+    """At least one sample and one feature, and ``n_features`` of them when given."""
+    shape = tuple(int(v) for v in shape)
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if shape[axis] == 0:
+            raise DataError(f"{name} is empty: 0 {what}(s) (shape={shape}) while a minimum of 1 is required.")
+    if n_features is not None and shape[1] != n_features:
+        raise DataError(f"{name} has {shape[1]} features, but {estimator or 'the model'} is expecting "
+                        f"{n_features} features as input; pass data with the same columns as in fit")
+
+
+def _check_unit_interval(X, name):
+    """The Bernoulli likelihood of loss='bce' needs every value of X in [0, 1]."""
+    lo, hi = data_range(X)
+    if lo < 0.0 or hi > 1.0:
+        raise DataError(f"loss='bce' needs {name} in [0, 1], but its values range over "
+                        f"[{lo:g}, {hi:g}]; scale the data to [0, 1] (e.g. divide by the "
+                        "maximum) or use loss='mse'")
+
+
+def _check_rows(X, name, n_features, unit_interval, estimator):
+    """``check_array``'s checks of a 2-D array-like of real dtype, ``chunk_rows(X)`` rows at
+    a time; returns X itself (read later one minibatch or chunk of rows at a time)."""
+    shape = tuple(int(v) for v in X.shape)
+    _check_shape(shape, name, n_features, estimator)
+    if np.dtype(X.dtype).kind == "f":
+        n_bad, first = 0, None
+        step = chunk_rows(X)
+        for start in range(0, shape[0], step):
+            chunk = np.asarray(X[start:start + step])
+            finite = np.isfinite(chunk)
+            if not finite.all():
+                n_bad += int((~finite).sum())
+                if first is None:
+                    r, c = np.argwhere(~finite)[0]
+                    first = (int(r) + start, int(c), chunk[r, c])
+            del chunk, finite  # before the next read
+        if n_bad:
+            r, c, value = first
+            raise DataError(f"{name} contains {n_bad} NaN or infinite value(s); the first is "
+                            f"{value} at row {r}, column {c}. Remove or impute them before fitting")
+    if unit_interval:
+        _check_unit_interval(X, name)
+    return X
 
 
 def feature_names(X):
@@ -98,10 +171,10 @@ def feature_names(X):
 
 
 def data_range(A):
-    """(min, max) of A as floats, read chunk by chunk."""
-    lo, hi = np.inf, -np.inf
-    for start in range(0, A.shape[0], CHECK_CHUNK_ROWS):
-        chunk = A[start:start + CHECK_CHUNK_ROWS]
+    """(min, max) of A (an array or an array-like read by rows) as floats, read chunk by chunk."""
+    lo, hi, step = np.inf, -np.inf, chunk_rows(A)
+    for start in range(0, A.shape[0], step):
+        chunk = np.asarray(A[start:start + step])
         lo, hi = min(lo, float(chunk.min())), max(hi, float(chunk.max()))
     return lo, hi
 

@@ -404,3 +404,18 @@ def test_fit_streams_a_memmap(tmp_path, backend):
           f"data {data_bytes / 2**20:.1f} MiB")
     assert fit_peak < data_bytes / 8, fit_peak  # a checking chunk, batches, the weights: O(batch + params)
     assert transform_peak < data_bytes / 4, transform_peak  # one float32 chunk of rows, and the codes
+
+
+def test_not_fitted_error_pickles_as_both_npae_and_sklearn_errors():
+    """joblib and multiprocessing pickle exceptions: the class that is both npae's and
+    scikit-learn's NotFittedError is made at run time and must survive the round trip."""
+    import pickle
+
+    sklearn_exceptions = pytest.importorskip("sklearn.exceptions")
+    from npae.errors import NotFittedError, not_fitted_error
+
+    error = not_fitted_error("fit me first")
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) is type(not_fitted_error("another"))
+    assert isinstance(again, NotFittedError) and isinstance(again, sklearn_exceptions.NotFittedError)
+    assert again.args == ("fit me first",)

@@ -8,6 +8,7 @@ use, with an on-disk cache.
 
 from .activations import (ACTIVATION_CODES, activation_backward, bias_activation, bias_sigmoid_float32,
                           bias_tanh_float32)
+from .dropout import dropout_mask
 from .losses import output_bce, output_bce_float32, output_mse, output_softmax_ce
 from .optim import adam_step, sgd_momentum_step, sgd_step
 from .vae import (bernoulli_log_prob, bernoulli_log_prob_float32, bernoulli_rows, bernoulli_rows_float32, binarize,
@@ -15,7 +16,7 @@ from .vae import (bernoulli_log_prob, bernoulli_log_prob_float32, bernoulli_rows
 from .penalties import (add_scaled, column_sum_squares, contractive_delta, gaussian_apply,
                         masking_apply, salt_pepper_apply, weight_decay_grad)
 
-__all__ = ["ACTIVATION_CODES", "activation_backward", "bias_activation", "bias_sigmoid_float32", "bias_tanh_float32", "output_bce", "output_bce_float32", "output_mse",
+__all__ = ["ACTIVATION_CODES", "activation_backward", "bias_activation", "bias_sigmoid_float32", "bias_tanh_float32", "dropout_mask", "output_bce", "output_bce_float32", "output_mse",
            "output_softmax_ce",
            "adam_step", "sgd_momentum_step", "sgd_step", "add_scaled", "column_sum_squares",
            "contractive_delta", "gaussian_apply", "masking_apply", "salt_pepper_apply",

@@ -6,6 +6,7 @@ importing scikit-learn.
 ``sklearn.base.clone`` works.
 """
 
+import functools
 import inspect
 
 from ..errors import ParameterError
@@ -20,7 +21,9 @@ class available_if:
 
     def __call__(self, method):
         self.method = method
-        self.__doc__ = method.__doc__
+        # the method's name, docstring and module: doctest (``--doctest-modules``) finds its
+        # examples only where __module__ names the module that defines it
+        functools.update_wrapper(self, method)
         return self
 
     def __get__(self, instance, owner=None):
@@ -41,7 +44,35 @@ class BaseEstimator:
                       if p.name != "self" and p.kind != p.VAR_KEYWORD)
 
     def get_params(self, deep=True):
-        """The constructor's parameters as a dict (``deep`` adds nested estimators' ones)."""
+        """The constructor's parameters as a dict (``deep`` adds nested estimators' ones).
+
+        The values are those stored by ``__init__`` or ``set_params``, unchanged: what
+        ``sklearn.base.clone`` rebuilds an unfitted copy from.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Also return the parameters of every parameter that is itself an estimator
+            (e.g. a ``Classifier``'s ``encoder``), as ``name__sub``.
+
+        Returns
+        -------
+        dict
+            Parameter name to value, in alphabetical order of the names.
+
+        See Also
+        --------
+        set_params : Change them.
+
+        Examples
+        --------
+        >>> from npae import Autoencoder
+        >>> params = Autoencoder(hidden=(16, 2), epochs=1).get_params()
+        >>> params["hidden"], params["epochs"], params["loss"]
+        ((16, 2), 1, 'auto')
+        >>> Autoencoder(**params).get_params() == params  # what sklearn.base.clone relies on
+        True
+        """
         params = {}
         for name in self._get_param_names():
             value = getattr(self, name)
@@ -51,8 +82,43 @@ class BaseEstimator:
         return params
 
     def set_params(self, **params):
-        """Set constructor parameters (``name__sub`` for nested ones); returns self. As in
-        scikit-learn, ``name`` is set before any ``name__sub``, whatever the order given."""
+        """Set constructor parameters (``name__sub`` for nested ones); returns self.
+
+        As in scikit-learn, ``name`` is set before any ``name__sub``, whatever the order
+        given. The values are stored unchanged and checked by the next ``fit``; a fitted
+        model keeps its weights (an ``Autoencoder`` detector re-thresholds at once for a
+        new ``contamination``).
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names (as ``get_params`` lists them) and their new values;
+            ``name__sub`` sets parameter ``sub`` of the estimator held in ``name``.
+
+        Returns
+        -------
+        estimator
+            The estimator itself (``self``).
+
+        Raises
+        ------
+        ParameterError
+            A name is not a parameter, or ``name__sub`` names a parameter that is not an
+            estimator.
+
+        See Also
+        --------
+        get_params : The parameters and their current values.
+
+        Examples
+        --------
+        >>> from npae import Autoencoder
+        >>> ae = Autoencoder().set_params(hidden=(16, 2), epochs=1)
+        >>> ae.hidden, ae.epochs
+        ((16, 2), 1)
+        >>> ae.set_params(contamination=0.05).contamination
+        0.05
+        """
         valid = self._get_param_names()
         nested = {}
         for key, value in params.items():

@@ -81,16 +81,134 @@ def label_indices(classes, y, name):
 
 
 class Classifier(BaseEstimator):
-    """Softmax classifier, scikit-learn style: ``fit(X, y)``, ``predict``,
-    ``predict_proba``, ``score`` (accuracy), ``classes_``.
+    """Softmax classifier, optionally on a pretrained encoder, trained by backpropagation.
 
-    ``encoder``: a fitted ``Autoencoder`` (or ``StackedAutoencoder``) whose encoder
-    layers start the network. Defaults: Adam at learning rate 1e-2 for 100 epochs
-    (a softmax head converges slowly at Adam's usual 1e-3; lower it when fine-tuning
-    a large pretrained encoder). ``backend`` chooses the training step as for
-    ``Autoencoder`` (the fused numba step, or the NumPy reference). Fitted attributes:
-    ``network_`` (the trainable layers), ``encoder_network_`` (the frozen encoder, or
-    None), ``classes_``, ``n_features_in_``, ``history_``, ``n_iter_``, ``backend_``."""
+    scikit-learn style: ``fit(X, y)``, ``predict``, ``predict_proba``, ``score``
+    (accuracy), ``classes_``. The network is the encoder layers of ``encoder`` (if
+    given), then ``hidden`` Dense layers, then a linear output layer with one unit per
+    class, trained on the softmax cross-entropy
+
+        L = -mean_i log softmax(z_i)[y_i]   (+ weight_decay / 2 * sum ||W||^2).
+
+    Defaults: Adam at learning rate 1e-2 for 100 epochs (a softmax head converges
+    slowly at Adam's usual 1e-3; lower it when fine-tuning a large pretrained encoder).
+
+    Parameters
+    ----------
+    hidden : int or tuple of int, default ()
+        Widths of the Dense layers between the encoder (or the input) and the output
+        layer; () for none.
+    encoder : Autoencoder or None, default None
+        A fitted ``Autoencoder``, ``StackedAutoencoder`` or ``VariationalAutoencoder``
+        whose encoder layers (a VAE's: the trunk and the mean head) start the network,
+        copied with their weights; the encoder itself is never modified. None: the
+        network starts at the input.
+    freeze_encoder : bool, default False
+        True: the encoder's weights stay fixed, its codes are computed once and only the
+        layers after it are trained (with ``hidden=()``, a linear probe: multinomial
+        logistic regression on the codes). False: the whole network is fine-tuned end to
+        end, starting from the encoder's weights. No effect without ``encoder``.
+    activation : {"relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus", "linear"}, \
+default "relu"
+        The activation of the ``hidden`` layers (the output layer is linear).
+    weight_decay : float, default 0.0
+        L2 penalty weight_decay / 2 * sum ||W||^2 over the trainable weight matrices (not
+        the biases), added to the loss.
+    optimizer : {"adam", "sgd"}, default "adam"
+        Adam, or stochastic gradient descent with ``momentum`` (PyTorch's update rules).
+    learning_rate : float, default 1e-2
+        The optimizer's (initial) step size.
+    momentum : float, default 0.9
+        SGD's momentum, in [0, 1); ignored by Adam.
+    nesterov : bool, default False
+        SGD with Nesterov momentum; ignored by Adam.
+    batch_size : int, default 128
+        Rows per minibatch (the last one of an epoch may be smaller).
+    epochs : int, default 100
+        Passes over the training rows.
+    early_stopping : bool, default False
+        Stop when the validation error has not improved for ``patience`` epochs and
+        restore the best epoch's weights; without ``validation_data`` or
+        ``validation_fraction``, 10% of X is held out.
+    patience : int, default 5
+        Epochs without improvement before early stopping.
+    lr_decay_patience : int or None, default None
+        Multiply the learning rate by ``lr_decay_factor`` after this many epochs without
+        improvement of the validation error (the training loss without validation).
+        Exclusive with ``lr_decay_epochs``.
+    lr_decay_factor : float, default 0.1
+        The factor, in (0, 1), of either learning-rate schedule.
+    lr_decay_epochs : sequence of int or None, default None
+        Increasing epoch numbers after which the learning rate is multiplied by
+        ``lr_decay_factor``, e.g. (30, 60).
+    validation_fraction : float, default 0.0
+        The fraction of X held out (seeded) for ``val_loss`` and ``val_error``; ignored
+        when ``fit`` is given ``validation_data``.
+    on_divergence : {"raise", "warn"}, default "raise"
+        When the loss becomes NaN or infinite, the last good epoch's weights are
+        restored, then a ``DivergenceError`` is raised, or a ``RuntimeWarning`` issued
+        and training stops.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the initial weights, the validation split and the minibatch order.
+    dtype : {"float32", "float64"}, default "float32"
+        The precision the network trains and predicts in.
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        The training step: numba's fused kernels or the NumPy reference; "auto" takes
+        numba when it is installed (the environment variable ``NPAE_BACKEND`` may
+        choose).
+    n_threads : int or None, default None
+        At most this many numba and BLAS threads during training; None leaves them as
+        they are.
+    verbose : int, default 0
+        0 silent; 1 one line per epoch; 2 also a progress bar within each epoch (on a
+        terminal).
+
+    Attributes
+    ----------
+    network_ : Network
+        The trainable layers over one flat ``theta``: the encoder's layers unless
+        frozen, the ``hidden`` layers, then the output layer.
+    encoder_network_ : Network or None
+        The frozen encoder (``freeze_encoder=True`` with an ``encoder``), else None.
+    classes_ : ndarray of shape (n_classes,)
+        The sorted class labels seen in ``fit``.
+    n_features_in_ : int
+        The number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        The column names of X, when ``fit`` was given a DataFrame with string column
+        names; otherwise absent.
+    history_ : dict of lists
+        Per epoch: ``loss`` (the training loss, penalty included), ``cross_entropy``,
+        ``weight_decay`` (when set), ``val_loss`` and ``val_error`` (with validation),
+        ``learning_rate`` (with a schedule), ``seconds``.
+    n_iter_ : int
+        The number of epochs run.
+    backend_ : {"numba", "numpy"}
+        The training step that ran.
+
+    See Also
+    --------
+    Autoencoder : Learns the encoder that ``encoder`` takes.
+    StackedAutoencoder : Greedy layer-wise pretraining of a deep encoder.
+
+    Examples
+    --------
+    >>> from npae import Autoencoder, Classifier
+    >>> from npae.datasets import load_digits
+    >>> X, y = load_digits()
+    >>> clf = Classifier(epochs=2, random_state=0).fit(X, y)
+    >>> clf.classes_.tolist()
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 10)
+
+    A linear probe on a pretrained encoder's codes:
+
+    >>> ae = Autoencoder(hidden=(16,), epochs=1, random_state=0).fit(X)
+    >>> probe = Classifier(encoder=ae, freeze_encoder=True, epochs=2, random_state=0).fit(X, y)
+    >>> probe.encoder_network_ is not None, probe.predict(X[:3]).shape
+    (True, (3,))
+    """
 
     def __init__(self, hidden=(), encoder=None, freeze_encoder=False, activation="relu",
                  weight_decay=0.0, optimizer="adam", learning_rate=1e-2, momentum=0.9, nesterov=False,
@@ -184,9 +302,49 @@ class Classifier(BaseEstimator):
 
     # ------------------------------------------------------------ training
     def fit(self, X, y, *, validation_data=None, comm=None):
-        """Train on X (n, n_features) with labels y (n,). ``comm``: an mpi4py communicator to
-        train data-parallel on its ranks, every rank passing the same data (``npae.parallel``).
-        Returns self."""
+        """Train on X with labels y, from a fresh initialisation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training data; with an ``encoder``, n_features must be the encoder's.
+        y : array-like of shape (n_samples,)
+            Class labels (integers or strings, at least two distinct ones); a column
+            vector is raveled with a ``DataConversionWarning``.
+        validation_data : tuple (X_val, y_val) or None, default None
+            Held-out rows for ``val_loss``, ``val_error`` and early stopping; their labels
+            must be among y's. None: ``validation_fraction`` of X is held out (10% with
+            ``early_stopping``, else none).
+        comm : mpi4py communicator or None, default None
+            Train data-parallel on its ranks, every rank passing the same data
+            (``npae.parallel``).
+
+        Returns
+        -------
+        self : Classifier
+            The fitted classifier.
+
+        Raises
+        ------
+        ParameterError
+            If a hyper-parameter is invalid, or ``encoder`` is not a fitted autoencoder.
+        DataError
+            If X or y is malformed, y holds continuous values or a single class, or X's
+            width does not match the encoder's.
+        DivergenceError
+            If training diverges and ``on_divergence="raise"``.
+
+        Examples
+        --------
+        >>> from npae import Classifier
+        >>> from npae.datasets import load_digits
+        >>> X, y = load_digits()
+        >>> clf = Classifier(hidden=(16,), epochs=2, random_state=0)
+        >>> clf.fit(X, y, validation_data=(X[:100], y[:100])).n_iter_
+        2
+        >>> sorted(clf.history_)
+        ['cross_entropy', 'loss', 'seconds', 'val_error', 'val_loss']
+        """
         if comm is not None:
             from ..parallel import run_parallel
             return run_parallel(self, comm, self.fit, X, y, validation_data=validation_data)
@@ -291,25 +449,145 @@ class Classifier(BaseEstimator):
         return predict_in_chunks(self.network_, X, self._features)
 
     def decision_function(self, X):
-        """The logits, (n, n_classes); for two classes, as scikit-learn, the score of the
-        second class against the first, z_1 - z_0, shape (n,)."""
+        """The logits of X: the output layer's linear outputs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            The logits z, columns in ``classes_`` order, in the model's dtype; for two
+            classes, as scikit-learn, the score of the second class against the first,
+            z_1 - z_0, shape (n_samples,).
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+        DataError
+            If X does not have ``n_features_in_`` columns.
+
+        Examples
+        --------
+        >>> from npae import Classifier
+        >>> from npae.datasets import load_digits
+        >>> X, y = load_digits()
+        >>> clf = Classifier(epochs=2, random_state=0).fit(X, y)
+        >>> clf.decision_function(X[:3]).shape
+        (3, 10)
+        >>> binary = Classifier(epochs=2, random_state=0).fit(X[y < 2], y[y < 2])
+        >>> binary.decision_function(X[:3]).shape
+        (3,)
+        """
         logits = self._logits(X)
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X):
-        """Class probabilities softmax(logits), (n, n_classes), columns in ``classes_`` order."""
+        """Class probabilities softmax(logits), columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in float64; each row sums to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import Classifier
+        >>> from npae.datasets import load_digits
+        >>> X, y = load_digits()
+        >>> proba = Classifier(epochs=2, random_state=0).fit(X, y).predict_proba(X[:3])
+        >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+        ((3, 10), True)
+        """
         return softmax(self._logits(X).astype(np.float64))
 
     def predict_log_proba(self, X):
+        """The logarithm of ``predict_proba(X)``.
+
+        Probabilities that underflow to 0 give log of the smallest positive float64
+        (about -708) rather than -inf.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to classify.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in float64, columns in ``classes_`` order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import Classifier
+        >>> from npae.datasets import load_digits
+        >>> X, y = load_digits()
+        >>> clf = Classifier(epochs=2, random_state=0).fit(X, y)
+        >>> log_proba = clf.predict_log_proba(X[:3])
+        >>> log_proba.shape, bool(np.allclose(np.exp(log_proba), clf.predict_proba(X[:3])))
+        ((3, 10), True)
+        """
         return np.log(np.maximum(self.predict_proba(X), np.finfo(np.float64).tiny))
 
     def predict(self, X):
-        """The most probable class of each row, (n,)."""
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_`` (the argmax of the logits).
+
+        Examples
+        --------
+        >>> from npae import Classifier
+        >>> from npae.datasets import load_digits
+        >>> X, y = load_digits()
+        >>> y_pred = Classifier(epochs=2, random_state=0).fit(X, y).predict(X[:5])
+        >>> y_pred.shape, set(y_pred.tolist()) <= set(range(10))
+        ((5,), True)
+        """
         best = np.argmax(self._logits(X), axis=1)
         return self.classes_[best]
 
     def score(self, X, y):
-        """Accuracy: the fraction of rows whose predicted class is y."""
+        """Accuracy: the fraction of rows whose predicted class is y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to classify.
+        y : array-like of shape (n_samples,)
+            The true labels.
+
+        Returns
+        -------
+        score : float
+            The accuracy, in [0, 1].
+
+        Examples
+        --------
+        >>> from npae import Classifier
+        >>> from npae.datasets import load_digits
+        >>> X, y = load_digits()
+        >>> accuracy = Classifier(epochs=2, random_state=0).fit(X, y).score(X, y)
+        >>> 0.0 <= accuracy <= 1.0
+        True
+        """
         predicted = self.predict(X)
         return float(np.mean(predicted == check_labels(y, len(predicted))))
 
@@ -398,6 +676,36 @@ class Classifier(BaseEstimator):
         return arrays
 
     def save(self, path):
-        """Save the fitted classifier (the encoder's layers included) to ``path``."""
+        """Save the fitted classifier (the encoder's layers included) to ``path`` (.npz).
+
+        The file holds the hyper-parameters (``encoder`` as None: its layers are in the
+        classifier's own arrays) and the weights; it is written atomically.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the model.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+
+        See Also
+        --------
+        npae.load : Read a saved model back.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from npae import Classifier, load
+        >>> from npae.datasets import load_digits
+        >>> X, y = load_digits()
+        >>> clf = Classifier(epochs=2, random_state=0).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "clf.npz")
+        >>> clf.save(path)
+        >>> bool((load(path).predict(X) == clf.predict(X)).all())
+        True
+        """
         from ..io import save
         save(self, path)

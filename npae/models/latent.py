@@ -25,11 +25,59 @@ class LatentMixin:
     def sample(self, n_samples=1, *, around=None, scale=0.1, random_state=None):
         """Decode ``n_samples`` codes drawn from the region the training codes occupy.
 
-        Without ``around``: codes ~ N(code_mean_, code_cov_), a Gaussian fitted to the
+        Without ``around``: codes ~ N(``code_mean_``, ``code_cov_``), a Gaussian fitted to the
         training codes. With ``around`` (rows of data, (m, n_features)): the codes of those
         rows, each jittered ``n_samples`` times by N(0, (scale * code std)^2) — a small
         region of the manifold around given points. Returns (n_samples [* m], n_features).
-        Randomness comes from ``random_state`` (default: the model's own generator)."""
+        Randomness comes from ``random_state`` (default: the model's own generator).
+
+        Parameters
+        ----------
+        n_samples : int, default 1
+            Codes to draw (per row of ``around``, when given); at least 1.
+        around : array-like of shape (m, n_features), default None
+            Rows of data whose neighbourhoods to sample; None samples the whole code region.
+        scale : float, default 0.1
+            With ``around``: the jitter's standard deviation, as a fraction of each code
+            unit's standard deviation over the training codes (>= 0; 0 decodes the rows'
+            own codes).
+        random_state : int, numpy.random.Generator or None, default None
+            Seeds the draw; None draws from (and advances) the model's own generator, so
+            two calls give different samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features) or (m * n_samples, n_features)
+            The decoded codes; with ``around``, the ``n_samples`` rows of each row of
+            ``around`` follow one another.
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted (or was loaded from a file without the code
+            statistics).
+        ParameterError
+            ``n_samples`` or ``scale`` is invalid.
+
+        See Also
+        --------
+        interpolate : Decode the line between the codes of two rows.
+        latent_grid : Decode a grid over a 2-D code space.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import Autoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> ae = Autoencoder(hidden=(16, 2), epochs=1, random_state=0).fit(X)
+        >>> ae.sample(4, random_state=0).shape
+        (4, 64)
+        >>> bool(np.array_equal(ae.sample(4, random_state=0), ae.sample(4, random_state=0)))
+        True
+        >>> ae.sample(3, around=X[:2], random_state=0).shape
+        (6, 64)
+        """
         check_is_fitted(self, "code_mean_")
         check_number("n_samples", n_samples, low=1, integer=True)
         check_number("scale", scale, low=0.0)
@@ -43,8 +91,46 @@ class LatentMixin:
         return self.inverse_transform(Z)
 
     def interpolate(self, x_a, x_b, steps=8):
-        """Decode the straight line between the codes of x_a and x_b (each (n_features,)):
-        ``steps`` points from h(x_a) to h(x_b) inclusive. Returns (steps, n_features)."""
+        """Decode the straight line between the codes of x_a and x_b (each (n_features,)).
+
+        ``steps`` points from h(x_a) to h(x_b) inclusive, evenly spaced in code space.
+        Returns (steps, n_features).
+
+        Parameters
+        ----------
+        x_a, x_b : array-like of shape (n_features,) or (1, n_features)
+            The two rows whose codes are the ends of the line.
+        steps : int, default 8
+            The number of points, ends included; at least 2.
+
+        Returns
+        -------
+        ndarray of shape (steps, n_features)
+            The decoded points, from x_a's end to x_b's.
+
+        Raises
+        ------
+        DataError
+            ``x_a`` or ``x_b`` is more than one row.
+        NotFittedError
+            The model is not fitted.
+
+        See Also
+        --------
+        sample : Decode random codes from the training codes' region.
+        latent_grid : Decode a grid over a 2-D code space.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import Autoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> ae = Autoencoder(hidden=(16, 2), epochs=1, random_state=0).fit(X)
+        >>> path = ae.interpolate(X[0], X[1], steps=5)
+        >>> path.shape, bool(np.allclose(path[0], ae.reconstruct(X[:1])[0], atol=1e-5))
+        ((5, 64), True)
+        """
         check_number("steps", steps, low=2, integer=True)
         ends = []
         for name, x in (("x_a", x_a), ("x_b", x_b)):
@@ -58,9 +144,52 @@ class LatentMixin:
         return self.inverse_transform((1 - t) * za + t * zb)
 
     def latent_grid(self, n=10, margin=0.05):
-        """For a 2-D code: an n x n grid over the box the training codes occupy (widened by
-        ``margin`` of its size), decoded. Returns (codes (n*n, 2), decoded (n*n, n_features)),
-        row by row from the top (largest second code) down, as an image grid reads."""
+        """For a 2-D code: an n x n grid over the box the training codes occupy, decoded.
+
+        The box (``code_min_`` to ``code_max_``) is widened by ``margin`` of its size on
+        each side. Returns (codes (n*n, 2), decoded (n*n, n_features)), row by row from the
+        top (largest second code) down, as an image grid reads.
+
+        Parameters
+        ----------
+        n : int, default 10
+            Points along each axis.
+        margin : float, default 0.05
+            How far the grid reaches beyond the training codes' box, as a fraction of its
+            size.
+
+        Returns
+        -------
+        codes : ndarray of shape (n * n, 2)
+            The grid's codes: the first code runs left to right within a row, the second
+            from the largest down, row after row.
+        decoded : ndarray of shape (n * n, n_features)
+            ``inverse_transform(codes)``.
+
+        Raises
+        ------
+        DataError
+            The model's code does not have 2 units.
+        NotFittedError
+            The model is not fitted (or was loaded from a file without the code
+            statistics).
+
+        See Also
+        --------
+        npae.plot.plot_latent_grid : Draws the grid as an image.
+
+        Examples
+        --------
+        >>> from npae import Autoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> ae = Autoencoder(hidden=(16, 2), epochs=1, random_state=0).fit(X)
+        >>> codes, decoded = ae.latent_grid(n=4)
+        >>> codes.shape, decoded.shape
+        ((16, 2), (16, 64))
+        >>> bool(codes[0, 1] > codes[-1, 1] and codes[0, 0] < codes[3, 0])
+        True
+        """
         check_is_fitted(self, "code_mean_")
         if len(self.code_mean_) != 2:
             raise DataError(f"latent_grid needs a 2-D code; this model's code has {len(self.code_mean_)} "

@@ -18,14 +18,92 @@ from .base import BaseEstimator
 class PCA(BaseEstimator):
     """Project onto the ``n_components`` directions of largest variance.
 
-    Fitted attributes: ``mean_`` (n_features,), ``components_`` (k, n_features),
-    ``explained_variance_`` (k,), ``explained_variance_ratio_`` (k,),
-    ``singular_values_`` (k,), ``n_features_in_``, ``n_components_``."""
+    Principal component analysis by NumPy's exact SVD of the centred data, in float64:
+    with ``X - mean_ = U S V^T``, the components are the first ``n_components`` rows of
+    V^T, the code of x is ``(x - mean_) @ components_.T`` and its reconstruction
+    ``z @ components_ + mean_``. The linear baseline for npae's autoencoders: a linear
+    autoencoder with a k-unit code trained on squared error learns the same subspace.
+
+    Parameters
+    ----------
+    n_components : int, default 2
+        k, the number of principal directions kept; at most min(n_samples, n_features)
+        of the training data.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        The column means of the training data.
+    components_ : ndarray of shape (n_components, n_features)
+        The principal directions (unit rows, orthogonal), in decreasing order of
+        variance; each row's largest-magnitude entry is positive, so the signs are
+        deterministic.
+    explained_variance_ : ndarray of shape (n_components,)
+        The variance of the training data along each component (S^2 / (n_samples - 1)).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        Each component's share of the total variance (of all directions, not only the
+        kept ones); zeros when the data have no variance.
+    singular_values_ : ndarray of shape (n_components,)
+        The singular values S of the centred training data.
+    n_components_ : int
+        The number of components kept (``n_components``).
+    n_features_in_ : int
+        The number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        The column names of X, when ``fit`` was given a DataFrame with string column
+        names; otherwise absent.
+
+    See Also
+    --------
+    Autoencoder : A non-linear dimensionality reduction trained by backpropagation.
+
+    Examples
+    --------
+    >>> from npae import PCA
+    >>> from npae.datasets import load_digits
+    >>> X, _ = load_digits()
+    >>> pca = PCA(n_components=2).fit(X)
+    >>> pca.components_.shape, pca.explained_variance_ratio_.shape
+    ((2, 64), (2,))
+    >>> pca.transform(X[:3]).shape
+    (3, 2)
+    """
 
     def __init__(self, n_components=2):
         self.n_components = n_components
 
     def fit(self, X, y=None):
+        """Fit the principal components of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training data (finite numbers).
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        self : PCA
+            The fitted estimator.
+
+        Raises
+        ------
+        ParameterError
+            If ``n_components`` is not a positive integer.
+        DataError
+            If X is not a finite 2-D array, or ``n_components`` exceeds
+            min(n_samples, n_features).
+
+        Examples
+        --------
+        >>> from npae import PCA
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> pca = PCA(n_components=3).fit(X)
+        >>> pca.n_components_, pca.n_features_in_, pca.mean_.shape
+        (3, 64, (64,))
+        """
         names = feature_names(X)
         X = check_array(X, dtype=np.float64)
         self.__dict__.pop("feature_names_in_", None)  # a refit on an array keeps no names of an earlier fit
@@ -54,30 +132,177 @@ class PCA(BaseEstimator):
         return self
 
     def transform(self, X):
-        """(n, n_features) -> codes (n, n_components): (X - mean_) @ components_.T."""
+        """Project X onto the principal components: ``(X - mean_) @ components_.T``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            The codes, in float64.
+
+        Raises
+        ------
+        NotFittedError
+            If the PCA is not fitted.
+        DataError
+            If X does not have ``n_features_in_`` columns.
+
+        Examples
+        --------
+        >>> from npae import PCA
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> Z = PCA(n_components=2).fit(X).transform(X[:5])
+        >>> Z.shape, Z.dtype
+        ((5, 2), dtype('float64'))
+        """
         check_is_fitted(self, "components_")
         X = check_array(X, dtype=np.float64, n_features=self.n_features_in_, estimator="PCA")
         return (X - self.mean_) @ self.components_.T
 
     def fit_transform(self, X, y=None):
+        """Fit the PCA on X, then return the codes of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training data.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            ``fit(X).transform(X)``.
+
+        Examples
+        --------
+        >>> from npae import PCA
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> PCA(n_components=2).fit_transform(X).shape
+        (1797, 2)
+        """
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z):
-        """codes (n, n_components) -> (n, n_features): Z @ components_ + mean_."""
+        """Map codes back to data space: ``Z @ components_ + mean_``.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_components)
+            Codes, e.g. from ``transform``.
+
+        Returns
+        -------
+        X_hat : ndarray of shape (n_samples, n_features)
+            The points of the principal subspace with those codes, in float64.
+
+        Raises
+        ------
+        NotFittedError
+            If the PCA is not fitted.
+        DataError
+            If Z does not have ``n_components_`` columns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import PCA
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> pca = PCA(n_components=2).fit(X)
+        >>> pca.inverse_transform(np.zeros((1, 2))).shape
+        (1, 64)
+        >>> bool(np.allclose(pca.inverse_transform(np.zeros((1, 2)))[0], pca.mean_))
+        True
+        """
         check_is_fitted(self, "components_")
         Z = check_array(Z, dtype=np.float64, name="Z", n_features=self.n_components_)
         return Z @ self.components_ + self.mean_
 
     def reconstruct(self, X):
-        """Projection of X onto the principal subspace, in data space."""
+        """Project X onto the principal subspace, in data space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to reconstruct.
+
+        Returns
+        -------
+        X_hat : ndarray of shape (n_samples, n_features)
+            ``inverse_transform(transform(X))``, in float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import PCA
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> pca = PCA(n_components=64).fit(X)
+        >>> X_hat = pca.reconstruct(X[:3])
+        >>> X_hat.shape, bool(np.allclose(X_hat, X[:3]))
+        ((3, 64), True)
+        """
         return self.inverse_transform(self.transform(X))
 
     def score_samples(self, X):
-        """Per-sample negative mean squared reconstruction error, shape (n,)."""
+        """The negative mean squared reconstruction error of each sample.
+
+        The same definition as ``Autoencoder.score_samples`` with ``loss="mse"``:
+        -mean over features of (reconstruct(x) - x)^2. Higher means more typical.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            One non-positive score per row, in float64.
+
+        Examples
+        --------
+        >>> from npae import PCA
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> scores = PCA(n_components=2).fit(X).score_samples(X[:4])
+        >>> scores.shape, bool((scores <= 0).all())
+        ((4,), True)
+        """
         X = check_array(X, dtype=np.float64)
         return -np.mean((self.reconstruct(X) - X) ** 2, axis=1)
 
     def score(self, X, y=None):
+        """The mean of ``score_samples(X)``: the negative mean squared reconstruction error.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to score.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        score : float
+            Higher (closer to 0) means a better reconstruction.
+
+        Examples
+        --------
+        >>> from npae import PCA
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> pca2, pca8 = PCA(n_components=2).fit(X), PCA(n_components=8).fit(X)
+        >>> pca8.score(X) > pca2.score(X)
+        True
+        """
         return float(np.mean(self.score_samples(X)))
 
     _ARRAYS = ("mean_", "components_", "singular_values_", "explained_variance_", "explained_variance_ratio_")
@@ -104,6 +329,37 @@ class PCA(BaseEstimator):
         return {name: getattr(self, name) for name in self._ARRAYS}
 
     def save(self, path):
-        """Save the fitted PCA to ``path`` (.npz; see ``npae.load``)."""
+        """Save the fitted PCA to ``path`` (.npz; see ``npae.load``).
+
+        The file is written atomically (to a temporary file, then renamed) and holds the
+        hyper-parameters and the fitted arrays.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the model.
+
+        Raises
+        ------
+        NotFittedError
+            If the PCA is not fitted.
+
+        See Also
+        --------
+        npae.load : Read a saved model back.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from npae import PCA, load
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> pca = PCA(n_components=2).fit(X)
+        >>> path = os.path.join(tempfile.mkdtemp(), "pca.npz")
+        >>> pca.save(path)
+        >>> bool(np.allclose(load(path).transform(X), pca.transform(X)))
+        True
+        """
         from ..io import save
         save(self, path)

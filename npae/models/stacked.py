@@ -29,20 +29,224 @@ _SHARED = ("tied", "optimizer", "momentum", "nesterov", "batch_size", "weight_de
            "n_threads", "on_divergence")
 _LAYER_OPTIONS = ("corruption", "noise", "contractive", "contractive_mode", "contractive_noise", "sparsity",
                   "sparsity_target", "sparsity_mode", "weight_decay", "learning_rate", "batch_size", "optimizer",
-                  "tied")
+                  "tied", "dropout")
 
 
 class StackedAutoencoder(Autoencoder):
     """A deep autoencoder initialised by greedy layer-wise pretraining, then fine-tuned.
 
-    Parameters: those of ``Autoencoder`` (they describe the deep model and its fine-
-    tuning: ``epochs`` is the fine-tuning budget), plus ``pretrain_epochs`` (each
-    layer's budget; 0 skips pretraining) and ``layer_params`` (per-layer options, see
-    the module docstring). Fitted attributes besides Autoencoder's:
-    ``pretraining_history_`` (one history per layer), ``layer_models_`` (the one-layer
-    autoencoders), ``unrolled_loss_`` (the deep reconstruction loss on the training
-    data right after unrolling, before fine-tuning). ``save`` keeps the first and the
-    last; ``layer_models_`` (whole models) are not saved."""
+    For hidden = (h1, ..., hK), ``fit`` trains a one-layer autoencoder x -> h1 -> x on
+    the training rows, then one h1 -> h2 -> h1 on its codes, and so on; stacks the K
+    encoders and the K mirrored decoders into one deep autoencoder
+    x -> h1 -> ... -> hK -> ... -> h1 -> x; and fine-tunes it end to end on
+    reconstruction (Hinton & Salakhutdinov 2006; Bengio et al. 2007; Vincent et al.
+    2010). The fitted model is a deep ``Autoencoder`` with its whole contract.
+
+    The parameters are those of ``Autoencoder`` (they describe the deep model and its
+    fine-tuning: ``epochs`` is the fine-tuning budget), plus ``pretrain_epochs`` and
+    ``layer_params``.
+
+    Parameters
+    ----------
+    hidden : int or tuple of int, default (256, 64)
+        Encoder widths (one pretrained layer each); the last is the code size. The
+        decoder mirrors them.
+    activation : {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "linear"}, \
+default "sigmoid"
+        The hidden layers' activation.
+    code_activation : str or None, default None
+        The code layer's activation (one of ``activation``'s choices); None: the same as
+        ``activation``.
+    output_activation : str, default "auto"
+        The output layer's activation (one of ``activation``'s choices); "auto" follows
+        the loss (sigmoid for "bce", linear for "mse").
+    loss : {"auto", "bce", "mse"}, default "auto"
+        The reconstruction loss, a mean over all elements: "bce" (binary cross-entropy
+        from the logits; needs X in [0, 1] and a sigmoid output) or "mse"; "auto" picks
+        bce with a sigmoid output when the training data lie in [0, 1], else mse with a
+        linear output (always mse with ``contamination`` set). The first layer is
+        pretrained with the same loss; deeper layers with bce when the code they
+        reconstruct is a sigmoid's, else mse.
+    tied : bool, default False
+        Decoder weights are the encoder's W transposed, in the deep model and (unless
+        ``layer_params`` says otherwise) in each pretrained layer.
+    corruption : {None, "gaussian", "masking", "salt_pepper"} or callable, default None
+        The input corruption q(x~|x) of fine-tuning (a callable ``corruption(X, rng) ->
+        X~`` may replace the named ones); drawn afresh for every minibatch, never at
+        transform or score time. The pretrained layers take theirs from
+        ``layer_params``.
+    noise : float, default 0.0
+        The corruption level: the Gaussian noise's standard deviation, or the fraction of
+        entries masked or set to the data's min or max (in [0, 1]).
+    contractive : float, default 0.0
+        lambda of the contractive penalty lambda * mean ||J_h(x)||_F^2 during fine-tuning.
+    contractive_mode : {"analytic", "stochastic"}, default "analytic"
+        "analytic": the exact Jacobian penalty, for a one-layer encoder only;
+        "stochastic": lambda * mean ||h(x) - h(x~)||^2, for any depth.
+    contractive_noise : float, default 0.1
+        The standard deviation of the Gaussian noise of x~ in the stochastic penalty.
+    sparsity : float, default 0.0
+        beta, the weight of the sparsity penalty on the code units during fine-tuning.
+    sparsity_target : float, default 0.05
+        rho in (0, 1), the target mean activation of the "kl" penalty.
+    sparsity_mode : {"kl", "l1"}, default "kl"
+        "kl": ``beta * sum_j KL(rho || rho_hat_j)`` (needs a code in (0, 1), e.g.
+        sigmoid); "l1": ``beta * mean_n sum_j |a_nj|``.
+    weight_decay : float, default 0.0
+        L2 penalty weight_decay / 2 * sum ||W||^2 over the weights (not the biases);
+        every pretrained layer shares it.
+    dropout : float, default 0.0
+        The probability, in [0, 1), of zeroing each hidden unit's activation while
+        fine-tuning (inverted dropout, as in ``Autoencoder``; none at inference). The
+        pretrained layers drop nothing unless ``layer_params`` gives them a "dropout".
+    optimizer : {"adam", "sgd"}, default "adam"
+        Adam, or stochastic gradient descent with ``momentum`` (PyTorch's update rules);
+        every pretrained layer shares it.
+    learning_rate : float, default 1e-3
+        The optimizer's (initial) step size, for fine-tuning and pretraining.
+    momentum : float, default 0.9
+        SGD's momentum, in [0, 1); ignored by Adam.
+    nesterov : bool, default False
+        SGD with Nesterov momentum; ignored by Adam.
+    batch_size : int, default 128
+        Rows per minibatch (the last one of an epoch may be smaller).
+    epochs : int, default 20
+        Passes over the training rows in end-to-end fine-tuning.
+    early_stopping : bool, default False
+        Stop fine-tuning when the validation loss has not improved for ``patience``
+        epochs and restore the best epoch's weights; without ``validation_data`` or
+        ``validation_fraction``, 10% of X is held out.
+    patience : int, default 5
+        Epochs without improvement before early stopping.
+    lr_decay_patience : int or None, default None
+        Multiply the learning rate by ``lr_decay_factor`` after this many epochs without
+        improvement of the validation loss (the training loss without validation).
+        Exclusive with ``lr_decay_epochs``.
+    lr_decay_factor : float, default 0.1
+        The factor, in (0, 1), of either learning-rate schedule.
+    lr_decay_epochs : sequence of int or None, default None
+        Increasing epoch numbers after which the learning rate is multiplied by
+        ``lr_decay_factor``, e.g. (30, 60).
+    validation_fraction : float, default 0.0
+        The fraction of X held out (seeded) for ``val_loss``; it is neither pretrained
+        nor fine-tuned on.
+    on_divergence : {"raise", "warn"}, default "raise"
+        When the loss becomes NaN or infinite, the last good epoch's weights are
+        restored, then a ``DivergenceError`` is raised, or a ``RuntimeWarning`` issued
+        and training stops.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the initial weights, the validation split, each layer's pretraining, the
+        minibatch order and the corruption.
+    contamination : float or None, default None
+        The share, in (0, 0.5], of normal rows to flag as outliers: makes the model an
+        outlier detector with ``decision_function`` and ``predict``. None: not a detector.
+    novelty : bool, default True
+        True: a detector's threshold is taken on rows held out of training (for new
+        data); False: on X itself (``fit_predict``).
+    dtype : {"float32", "float64"}, default "float32"
+        The precision the network trains and predicts in.
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        The training step: numba's fused kernels or the NumPy reference; "auto" takes
+        numba when it is installed (the environment variable ``NPAE_BACKEND`` may
+        choose).
+    n_threads : int or None, default None
+        At most this many numba and BLAS threads during training; None leaves them as
+        they are.
+    verbose : int, default 0
+        0 silent; 1 one line per epoch (and one per pretrained layer); 2 also a progress
+        bar within each epoch (on a terminal).
+    pretrain_epochs : int, default 10
+        Each layer's pretraining budget, in epochs; 0 skips pretraining (the deep model
+        starts from a random initialisation).
+    layer_params : dict, list of dict, Autoencoder or None, default None
+        Options of the one-layer autoencoders, from "corruption", "noise", "contractive",
+        "contractive_mode", "contractive_noise", "sparsity", "sparsity_target",
+        "sparsity_mode", "weight_decay", "learning_rate", "batch_size", "optimizer",
+        "tied" and "dropout": one dict for every layer whose values may be lists with one entry per
+        layer (``{"corruption": "masking", "noise": [0.1, 0.2, 0.3]}``), a list of
+        dicts, one per layer, or a template estimator (e.g.
+        ``DenoisingAutoencoder(noise=0.2)``) whose options of those names every layer
+        copies. None: plain layers with the deep model's shared options.
+
+    Attributes
+    ----------
+    network_ : Network
+        The deep autoencoder's layers (encoder, then decoder) over one flat ``theta``.
+    loss_, output_activation_ : str
+        What "auto" resolved to.
+    n_features_in_ : int
+        The number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        The column names of X, when ``fit`` was given a DataFrame with string column
+        names; otherwise absent.
+    data_range_ : tuple of float
+        (min, max) of the training data (salt-and-pepper corruption's values).
+    history_ : dict of lists
+        Fine-tuning, per epoch: ``loss``, ``reconstruction``, the penalties that are
+        set, ``val_loss`` (with validation), ``learning_rate`` (with a schedule),
+        ``seconds``.
+    n_iter_ : int
+        The number of fine-tuning epochs run.
+    backend_ : {"numba", "numpy"}
+        The fine-tuning step that ran.
+    n_encoder_layers_ : int
+        The number of encoder layers, len(hidden).
+    code_mean_ : ndarray of shape (hidden[-1],)
+        The mean of the training codes (``sample``'s Gaussian).
+    code_cov_ : ndarray of shape (hidden[-1], hidden[-1])
+        The covariance of the training codes.
+    code_min_, code_max_ : ndarray of shape (hidden[-1],)
+        The box the training codes occupy (``latent_grid``).
+    calibration_scores_ : ndarray of shape (n_calibration,)
+        A detector's ``score_samples`` of the rows its threshold is taken from.
+    offset_ : float
+        A detector's threshold on ``score_samples``: decision_function(X) =
+        score_samples(X) - offset_.
+    threshold_ : float
+        -offset_, the reconstruction error above which a row is an outlier.
+    pretraining_history_ : list of dict
+        One ``history_`` per pretrained layer (empty with ``pretrain_epochs=0``).
+    layer_models_ : list of Autoencoder
+        The one-layer autoencoders, one per layer (empty with ``pretrain_epochs=0``).
+        Not saved by ``save``.
+    unrolled_loss_ : float or None
+        The deep reconstruction loss (the mean over the training rows of the
+        per-sample loss) right after unrolling, before fine-tuning; None with
+        ``pretrain_epochs=0``.
+
+    See Also
+    --------
+    Autoencoder : The deep model's options and methods.
+    DenoisingAutoencoder : A template for denoising layers.
+    Classifier : Fine-tune the pretrained encoder with a softmax head.
+
+    Notes
+    -----
+    Each layer's code is computed once, after that layer is trained, not once per
+    epoch. Layers pretrained tied (``{"tied": True}``) may unroll into an untied deep
+    model: each decoder then starts as its encoder transposed. ``fit`` pretrains;
+    ``partial_fit`` does not (a first ``partial_fit`` starts from a random
+    initialisation). ``save`` keeps ``pretraining_history_`` and ``unrolled_loss_``,
+    not ``layer_models_``.
+
+    Examples
+    --------
+    >>> from npae import StackedAutoencoder
+    >>> from npae.datasets import load_digits
+    >>> X, _ = load_digits()
+    >>> sae = StackedAutoencoder(hidden=(32, 8), pretrain_epochs=1, epochs=1, random_state=0).fit(X)
+    >>> sae.transform(X[:3]).shape, sae.reconstruct(X[:3]).shape
+    ((3, 8), (3, 64))
+    >>> [layer.hidden for layer in sae.layer_models_], len(sae.pretraining_history_)
+    ([(32,), (8,)], 2)
+
+    Denoising layers, the masking level rising with depth:
+
+    >>> sdae = StackedAutoencoder(hidden=(32, 8), pretrain_epochs=1, epochs=1, random_state=0,
+    ...                           layer_params={"corruption": "masking", "noise": [0.1, 0.2]}).fit(X)
+    >>> [(layer.corruption, layer.noise) for layer in sdae.layer_models_]
+    [('masking', 0.1), ('masking', 0.2)]
+    """
 
     __init__ = init_with(Autoencoder, extra={"pretrain_epochs": 10, "layer_params": None},
                          name="StackedAutoencoder")

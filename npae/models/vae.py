@@ -32,7 +32,7 @@ from ..parallel import draw
 from ..training import gather_rows
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
                           check_training_options, data_range, history_from_file)
-from .autoencoder import PREDICT_CHUNK, Autoencoder
+from .autoencoder import PREDICT_CHUNK, Autoencoder, in_memory
 
 #: Decoder rows (importance samples x data rows) evaluated at once by ``log_likelihood``.
 LIKELIHOOD_BLOCK = 8192
@@ -101,9 +101,10 @@ class VariationalAutoencoder(Autoencoder):
 
     Parameters
     ----------
-    hidden : tuple of int, default (512, 256, 20)
+    hidden : int or tuple of int, default (512, 256, 20)
         Encoder widths; the last is the latent size k. The decoder mirrors the rest.
-    activation : str, default "relu"
+    activation : {"relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus", "linear"}, \
+default "relu"
         The hidden layers' activation; the mean and log-variance heads are linear.
     likelihood : {"auto", "bernoulli", "gaussian"}, default "auto"
         p(x|z): Bernoulli from the decoder's logits (X in [0, 1]), or Gaussian around the
@@ -119,10 +120,58 @@ class VariationalAutoencoder(Autoencoder):
         1: the ELBO (analytic KL); k > 1: the importance-weighted bound over k draws.
     binarize : {None, "dynamic"}, default None
         "dynamic": each minibatch draws x ~ Bernoulli(X) afresh, input and target alike.
-    weight_decay, optimizer, learning_rate, momentum, nesterov, batch_size, epochs, early_stopping, \
-patience, lr_decay_patience, lr_decay_factor, lr_decay_epochs, validation_fraction, on_divergence, \
-random_state, dtype, backend, n_threads, verbose
-        The training options of every npae estimator (see ``Autoencoder``).
+    weight_decay : float, default 0.0
+        L2 penalty weight_decay / 2 * sum ||W||^2 over the weights (not the biases),
+        added to the training loss.
+    optimizer : {"adam", "sgd"}, default "adam"
+        Adam, or stochastic gradient descent with ``momentum`` (PyTorch's update rules).
+    learning_rate : float, default 1e-3
+        The optimizer's (initial) step size.
+    momentum : float, default 0.9
+        SGD's momentum, in [0, 1); ignored by Adam.
+    nesterov : bool, default False
+        SGD with Nesterov momentum; ignored by Adam.
+    batch_size : int, default 128
+        Rows per minibatch (the last one of an epoch may be smaller).
+    epochs : int, default 20
+        Passes over the training rows.
+    early_stopping : bool, default False
+        Stop when ``val_loss`` has not improved for ``patience`` epochs and restore the
+        best epoch's weights; without ``validation_data`` or ``validation_fraction``,
+        10% of X is held out.
+    patience : int, default 5
+        Epochs without improvement before early stopping.
+    lr_decay_patience : int or None, default None
+        Multiply the learning rate by ``lr_decay_factor`` after this many epochs without
+        improvement of ``val_loss`` (the training loss without validation). Exclusive
+        with ``lr_decay_epochs``.
+    lr_decay_factor : float, default 0.1
+        The factor, in (0, 1), of either learning-rate schedule.
+    lr_decay_epochs : sequence of int or None, default None
+        Increasing epoch numbers after which the learning rate is multiplied by
+        ``lr_decay_factor``, e.g. (30, 60).
+    validation_fraction : float, default 0.0
+        The fraction of X held out (seeded) for ``val_loss``; ignored when ``fit`` is
+        given ``validation_data``.
+    on_divergence : {"raise", "warn"}, default "raise"
+        When the loss becomes NaN or infinite, the last good epoch's weights are
+        restored, then a ``DivergenceError`` is raised, or a ``RuntimeWarning`` issued
+        and training stops.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the initial weights, the validation split, the minibatch order, the
+        draws of eps (and of the dynamic binarization) and ``sample``'s default draws.
+    dtype : {"float32", "float64"}, default "float32"
+        The precision the network trains and predicts in.
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        The training step (and ``log_likelihood``'s decoder): numba's fused kernels or
+        the NumPy reference; "auto" takes numba when it is installed (the environment
+        variable ``NPAE_BACKEND`` may choose).
+    n_threads : int or None, default None
+        At most this many numba and BLAS threads during training; None leaves them as
+        they are.
+    verbose : int, default 0
+        0 silent; 1 one line per epoch; 2 also a progress bar within each epoch (on a
+        terminal).
 
     Attributes
     ----------
@@ -132,15 +181,32 @@ random_state, dtype, backend, n_threads, verbose
     likelihood_, output_activation_ : str
         What "auto" resolved to.
     n_features_in_ : int
+        The number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features,)
+        The column names of X, when ``fit`` was given a DataFrame with string column
+        names; otherwise absent.
+    data_range_ : tuple of float
+        (min, max) of the training data.
     history_ : dict of lists
         Per epoch: ``loss`` (the negative bound), ``reconstruction``, ``kl``, ``beta``,
         ``val_loss`` (the validation data's negative ELBO), ``seconds``.
     n_iter_ : int
-    backend_ : str
+        The number of epochs run.
+    backend_ : {"numba", "numpy"}
+        The training step that ran.
+    latent_dim_ : int
+        k, the latent size (``hidden[-1]``).
+    n_encoder_layers_ : int
+        The layers from x to mu(x): the trunk and the mean head.
     kl_per_dimension_ : ndarray of shape (k,)
         The KL of each latent dimension, averaged over the training data.
     active_units_ : int
         Dimensions whose posterior mean varies over the data with variance above 0.01.
+
+    See Also
+    --------
+    Autoencoder : The deterministic autoencoder.
+    Classifier : A softmax head on the encoder (``Classifier(encoder=vae)``).
 
     Examples
     --------
@@ -228,7 +294,7 @@ random_state, dtype, backend, n_threads, verbose
 
     # ------------------------------------------------------------ building
     def _initialize(self, X, hidden, dtype):
-        for stale in ("feature_names_in_", "kl_per_dimension_", "active_units_"):
+        for stale in ("feature_names_in_", "_undescribed", "_fused_cache") + self._DESCRIBED:
             self.__dict__.pop(stale, None)
         low, high = data_range(X)
         self.likelihood_ = self._resolve_likelihood(X, low, high)
@@ -250,7 +316,20 @@ random_state, dtype, backend, n_threads, verbose
 
     @property
     def n_encoder_layers_(self):
-        """Layers 0 .. n_encoder_layers_ - 1 are the trunk and the mean head: x -> mu(x)."""
+        """The number of layers from x to the posterior mean mu(x).
+
+        Layers 0 .. ``n_encoder_layers_ - 1`` are the trunk and the mean head: x -> mu(x)
+        (what ``transform`` runs and ``Classifier(encoder=vae)`` copies); the
+        log-variance head and the decoder follow.
+
+        Examples
+        --------
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X).n_encoder_layers_
+        2
+        """
         return trunk_depth(self.network_) + 1
 
     @property
@@ -259,6 +338,19 @@ random_state, dtype, backend, n_threads, verbose
 
     @property
     def latent_dim_(self):
+        """k, the size of the latent space (``hidden[-1]``).
+
+        The number of columns of ``transform``'s and ``posterior``'s outputs, and of the
+        codes ``inverse_transform`` decodes.
+
+        Examples
+        --------
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> VariationalAutoencoder(hidden=(32, 3), epochs=1, random_state=0).fit(X).latent_dim_
+        3
+        """
         return self.network_.specs[self._decoder_start].n_in
 
     def _beta_at(self, epoch):
@@ -342,19 +434,57 @@ random_state, dtype, backend, n_threads, verbose
         U = np.stack([rng.random(X.shape[1]) for rng in row_generators(X, seed)]) if len(X) else X
         return (U < X).astype(self.network_.dtype)
 
+    #: what _describe_training_data sets (partial_fit computes them when first read)
+    _DESCRIBED = ("kl_per_dimension_", "active_units_")
+    _FUSED_PREDICT = False  # transform is posterior()'s mu, bit for bit
+
     def _describe_training_data(self, X, calibration=None):
         """kl_per_dimension_ and active_units_ (Burda et al.: Var_x(mu_j(x)) > 1e-2) from X (at most
         STATISTICS_ROWS evenly spaced rows of it, so a partial_fit costs what its steps cost)."""
-        if X.shape[0] > STATISTICS_ROWS:
-            X = gather_rows(X, np.linspace(0, X.shape[0] - 1, STATISTICS_ROWS).astype(np.int64))
         with thread_limit(self.n_threads):
-            mu, log_var = self.posterior(X)
+            if in_memory(X) and X.shape[0] <= STATISTICS_ROWS:
+                mu, log_var = self.posterior(X)
+            else:  # a sample of a large X, or a file read in chunks: memory O(PREDICT_CHUNK)
+                rows = np.linspace(0, X.shape[0] - 1, min(X.shape[0], STATISTICS_ROWS)).astype(np.int64)
+                parts = [self.posterior(gather_rows(X, rows[i:i + PREDICT_CHUNK]))
+                         for i in range(0, len(rows), PREDICT_CHUNK)]
+                mu, log_var = (np.concatenate(p) for p in zip(*parts))
         self.kl_per_dimension_ = gaussian_kl_per_dimension(mu, log_var)
         self.active_units_ = int(np.sum(np.var(mu, axis=0) > ACTIVE_UNIT_THRESHOLD))
 
     # ------------------------------------------------------------ inference
     def posterior(self, X):
-        """The posterior's parameters: (mu, log_var), each (n, k)."""
+        """The parameters of the posterior q(z|x) = N(mu(x), diag(exp(log_var(x)))).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to encode.
+
+        Returns
+        -------
+        mu : ndarray of shape (n_samples, k)
+            The posterior means (``transform``'s codes), in the model's dtype.
+        log_var : ndarray of shape (n_samples, k)
+            The posterior log-variances.
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        DataError
+            If X does not have ``n_features_in_`` columns.
+
+        Examples
+        --------
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> mu, log_var = vae.posterior(X[:3])
+        >>> mu.shape, log_var.shape
+        ((3, 2), (3, 2))
+        """
         X = self._check_input(X)
         net, mus, log_vars = self.network_, [], []
         for i in range(0, X.shape[0], PREDICT_CHUNK):
@@ -364,35 +494,169 @@ random_state, dtype, backend, n_threads, verbose
         return np.concatenate(mus), np.concatenate(log_vars)
 
     def transform(self, X):
-        """The posterior means mu(x): (n, n_features) -> (n, k)."""
+        """The posterior means mu(x): the codes of X (``encode`` is the same method).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, k)
+            mu(x) of each row, in the model's dtype (no sampling).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> Z = vae.transform(X[:3])
+        >>> Z.shape, Z.dtype, bool(np.allclose(Z, vae.posterior(X[:3])[0]))
+        ((3, 2), dtype('float32'), True)
+        """
         return super().transform(X)
 
     encode = transform
 
     def inverse_transform(self, Z):
-        """The likelihood's mean at latent points Z (n, k): probabilities under the Bernoulli
-        likelihood, the Gaussian's mean otherwise. (n, n_features)."""
+        """The likelihood's mean at latent points Z (``decode`` is the same method).
+
+        Probabilities under the Bernoulli likelihood, the Gaussian's mean otherwise.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, k)
+            Latent points.
+
+        Returns
+        -------
+        X_hat : ndarray of shape (n_samples, n_features)
+            The decoded means, in the model's dtype.
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        DataError
+            If Z does not have ``latent_dim_`` columns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> X_hat = vae.inverse_transform(np.zeros((4, 2)))
+        >>> X_hat.shape, bool(((X_hat >= 0) & (X_hat <= 1)).all())
+        ((4, 64), True)
+        """
         return super().inverse_transform(Z)
 
     decode = inverse_transform
 
     def reconstruct(self, X):
-        """decode(mu(x)): (n, n_features) -> (n, n_features)."""
+        """decode(mu(x)): the likelihood's mean at each row's posterior mean (no sampling).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to reconstruct.
+
+        Returns
+        -------
+        X_hat : ndarray of shape (n_samples, n_features)
+            ``inverse_transform(transform(X))``, in the model's dtype.
+
+        Examples
+        --------
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> vae.reconstruct(X[:3]).shape
+        (3, 64)
+        """
         return self.inverse_transform(self.transform(X))
 
     def sample(self, n_samples=1, random_state=None):
-        """Decode ``n_samples`` draws z ~ N(0, I) from the prior: (n_samples, n_features), the
-        likelihood's means. Randomness from ``random_state`` (default: the model's generator)."""
+        """Decode ``n_samples`` draws z ~ N(0, I) from the prior.
+
+        Returns the likelihood's means at the draws (not draws from p(x|z)).
+
+        Parameters
+        ----------
+        n_samples : int, default 1
+            The number of draws.
+        random_state : int, Generator or None, default None
+            Where the draws come from; None: the model's own generator (advanced, so
+            successive calls give new samples).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            The decoded draws, in the model's dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> vae.sample(5).shape
+        (5, 64)
+        >>> bool(np.array_equal(vae.sample(2, random_state=1), vae.sample(2, random_state=1)))
+        True
+        """
         check_is_fitted(self)
         check_number("n_samples", n_samples, low=1, integer=True)
         rng = self._rng if random_state is None else check_random_state(random_state)
         return self.inverse_transform(rng.standard_normal((n_samples, self.latent_dim_)))
 
     def latent_grid(self, n=10):
-        """For a 2-D latent space: an n x n grid of points whose coordinates are the prior's
-        quantiles (the inverse normal CDF of evenly spaced probabilities in (0, 1), as in Kingma
-        & Welling's figure 4), decoded. Returns (codes (n*n, 2), decoded (n*n, n_features)), row
-        by row from the top (largest second coordinate), as an image grid reads."""
+        """Decode an n x n grid of the prior's quantiles, for a 2-D latent space.
+
+        The grid's coordinates are the inverse normal CDF of evenly spaced probabilities
+        (i + 0.5) / n in (0, 1), as in Kingma & Welling's figure 4; its points are listed row
+        by row from the top (largest second coordinate), as an image grid reads.
+
+        Parameters
+        ----------
+        n : int, default 10
+            Points per side (at least 2).
+
+        Returns
+        -------
+        codes : ndarray of shape (n * n, 2)
+            The grid's latent points.
+        decoded : ndarray of shape (n * n, n_features)
+            ``inverse_transform(codes)``.
+
+        Raises
+        ------
+        DataError
+            If the latent space is not 2-D (``latent_dim_ != 2``).
+
+        See Also
+        --------
+        traverse : Vary one latent coordinate, for any latent size.
+
+        Examples
+        --------
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> codes, decoded = vae.latent_grid(n=3)
+        >>> codes.shape, decoded.shape
+        ((9, 2), (9, 64))
+        >>> bool(codes[0, 1] > codes[-1, 1])
+        True
+        """
         check_is_fitted(self)
         check_number("n", n, low=2, integer=True)
         if self.latent_dim_ != 2:
@@ -403,9 +667,41 @@ random_state, dtype, backend, n_threads, verbose
         return codes, self.inverse_transform(codes)
 
     def traverse(self, x, dim, values):
-        """Decode the posterior mean of one row ``x`` (n_features,) with latent coordinate ``dim``
-        set to each of ``values`` in turn: (len(values), n_features). How one coordinate moves
-        the output (a latent traversal)."""
+        """Decode one row's posterior mean with one latent coordinate varied (a latent traversal).
+
+        mu(x) with coordinate ``dim`` set to each of ``values`` in turn, decoded: how one
+        coordinate moves the output.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_features,) or (1, n_features)
+            One row of data.
+        dim : int
+            The latent coordinate to vary, in 0 .. ``latent_dim_ - 1``.
+        values : array-like of shape (n_values,)
+            The finite values coordinate ``dim`` takes.
+
+        Returns
+        -------
+        decoded : ndarray of shape (n_values, n_features)
+            One decoded point per value.
+
+        Raises
+        ------
+        DataError
+            If x is not one row, or ``values`` is empty or not finite.
+        ParameterError
+            If ``dim`` is not a latent coordinate.
+
+        Examples
+        --------
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> vae.traverse(X[0], dim=1, values=[-2.0, 0.0, 2.0]).shape
+        (3, 64)
+        """
         check_is_fitted(self)
         check_number("dim", dim, low=0, high=self.latent_dim_ - 1, integer=True)
         x = np.asarray(x)
@@ -430,14 +726,31 @@ random_state, dtype, backend, n_threads, verbose
 
         Parameters
         ----------
-        X : array-like of shape (n, n_features)
+        X : array-like of shape (n_samples, n_features)
+            The data to score (in [0, 1] under the Bernoulli likelihood).
         random_state : int, Generator or None, default None
             Seeds each row's draw together with the row's own values (None: 0), so a row's
             ELBO does not depend on the rows it is scored with.
 
         Returns
         -------
-        ndarray of shape (n,)
+        elbo : ndarray of shape (n_samples,)
+            The bound of each row, in nats (float64).
+
+        See Also
+        --------
+        log_likelihood : A tighter, importance-weighted estimate of log p(x).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> elbo = vae.elbo(X[:4])
+        >>> elbo.shape, bool(np.allclose(elbo[1:], vae.elbo(X[1:4])))
+        ((4,), True)
         """
         X = self._scoring_input(X)
         net, objective, out = self.network_, self._objective(beta=1.0), []
@@ -458,7 +771,8 @@ random_state, dtype, backend, n_threads, verbose
 
         Parameters
         ----------
-        X : array-like of shape (n, n_features)
+        X : array-like of shape (n_samples, n_features)
+            The data to score (in [0, 1] under the Bernoulli likelihood).
         importance_samples : int, default 5000
             S, the draws per row.
         random_state : int, Generator or None, default None
@@ -466,7 +780,21 @@ random_state, dtype, backend, n_threads, verbose
 
         Returns
         -------
-        ndarray of shape (n,)
+        log_px : ndarray of shape (n_samples,)
+            The estimate of log p(x) of each row, in nats (float64).
+
+        See Also
+        --------
+        elbo : The one-draw evidence lower bound.
+
+        Examples
+        --------
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> vae.log_likelihood(X[:3], importance_samples=100, random_state=0).shape
+        (3,)
         """
         X = self._scoring_input(X)
         S = check_number("importance_samples", importance_samples, low=1, integer=True)
@@ -491,15 +819,87 @@ random_state, dtype, backend, n_threads, verbose
         return np.concatenate(out)
 
     def score_samples(self, X):
-        """The ELBO of each row, in nats (``elbo``): higher means more typical. (n,)."""
+        """The ELBO of each row, in nats (``elbo`` with its default seed): higher means more typical.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``elbo(X)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> bool(np.array_equal(vae.score_samples(X[:3]), vae.elbo(X[:3])))
+        True
+        """
         return self.elbo(X)
 
     def score(self, X, y=None):
-        """The mean ELBO per sample, in nats."""
+        """The mean ELBO per sample, in nats.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to score.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        score : float
+            The mean of ``score_samples(X)``.
+
+        Examples
+        --------
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> isinstance(vae.score(X[:10]), float)
+        True
+        """
         return float(np.mean(self.score_samples(X)))
 
     def reconstruction_error(self, X, per_feature=False):
-        """The negative ELBO of each row, in nats (= -score_samples): higher = more unusual."""
+        """The negative ELBO of each row, in nats (= -score_samples): higher = more unusual.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to score.
+        per_feature : bool, default False
+            Must be False: a VAE's score is the ELBO of the whole sample, not a sum of
+            per-feature errors.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples,)
+            -elbo(X).
+
+        Raises
+        ------
+        ParameterError
+            If ``per_feature`` is true.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae import VariationalAutoencoder
+        >>> from npae.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = VariationalAutoencoder(hidden=(32, 2), epochs=1, random_state=0).fit(X)
+        >>> bool(np.array_equal(vae.reconstruction_error(X[:3]), -vae.score_samples(X[:3])))
+        True
+        """
         if per_feature:
             raise ParameterError("per_feature is not available for a VariationalAutoencoder: its score "
                                  "is the ELBO of the whole sample")
