@@ -121,7 +121,10 @@ def test_divergence_with_early_stopping_restores_the_best_epoch(rng, monkeypatch
 
 
 INTERRUPT_SCRIPT = textwrap.dedent("""
-    import sys, time, numpy as np, npae
+    import signal, sys, time, numpy as np, npae
+    # Ctrl-C as in a terminal, even when this test runs in a background job (whose children
+    # start with SIGINT ignored, and Python then installs no KeyboardInterrupt handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     X = np.random.default_rng(0).random((4000, 64))
     class Slow(npae.Autoencoder):
         pass
