@@ -47,3 +47,17 @@ def assert_same_model(loaded, model, X):
     for method in ("transform", "reconstruct", "score_samples", "decision_function", "predict", "predict_proba"):
         if hasattr(model, method):
             np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(model, method)(X))
+
+
+def bytes_left_allocated(step, calls):
+    """Bytes that ``calls`` calls of ``step(k)`` (k = 0, 1, ...) leave allocated, by tracemalloc:
+    a training step that allocates no arrays leaves a few small Python objects at most."""
+    import tracemalloc
+
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for k in range(calls):
+        step(k)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    return sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)

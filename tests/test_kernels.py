@@ -2,10 +2,11 @@
 reference objective (float64: relative 1e-12; float32: 1e-5; odd and strided shapes)."""
 
 import os
-import tracemalloc
 
 import numpy as np
 import pytest
+
+from conftest import bytes_left_allocated
 
 pytest.importorskip("numba")
 
@@ -398,11 +399,5 @@ def test_training_step_allocates_nothing_once_running(digits):
     rows = np.arange(128)
     for _ in range(3):
         step(X, rows)  # warm up: compile and size the workspace
-    tracemalloc.start()
-    before = tracemalloc.take_snapshot()
-    for k in range(50):
-        step(X, rows + (k % 3) * 128)
-    after = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    grown = sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
+    grown = bytes_left_allocated(lambda k: step(X, rows + (k % 3) * 128), 50)
     assert grown < 16 * 1024, grown  # a few small Python objects, no arrays (one batch is 32 KiB)
