@@ -162,4 +162,7 @@ def corrupt(X, corruption, level, rng, data_range=(0.0, 1.0)):
             raise ValueError(f"the corruption callable returned shape {X_tilde.shape}; "
                              f"it must return the shape of its input {X.shape}")
         return X_tilde, None
+    if corruption == "salt_pepper" and data_range is None:
+        raise ValueError("salt_pepper corruption needs data_range=(min, max) of the data: the values "
+                         "it sets corrupted entries to")
     return CORRUPTIONS[corruption](X, level, rng, data_range)

@@ -393,4 +393,7 @@ def elementwise_loss(loss_name, Y, Z, A):
     array([[1., 0.]])
     """
     loss = LOSSES[loss_name]
+    if loss.elementwise is None:
+        raise ValueError(f"{loss_name} has no elementwise form (it is a loss of whole rows); "
+                         "use its per-sample function, or 'mse' or 'bce' for elementwise losses")
     return loss.elementwise(Y, Z if loss.takes_logits else A)

@@ -225,6 +225,9 @@ def knn_accuracy(Z_train, y_train, Z_test=None, y_test=None, n_neighbors=5):
         neighbours = _neighbour_order(Z_train)[:, :n_neighbors]
         truth = y_index
     else:
+        if y_test is None:
+            raise DataError("knn_accuracy was given Z_test but no y_test: pass the test labels, "
+                            "or neither for leave-one-out accuracy on Z_train")
         Z_test = np.asarray(Z_test, dtype=np.float64)
         sq_train = np.einsum("ij,ij->i", Z_train, Z_train)
         neighbours = np.empty((len(Z_test), n_neighbors), dtype=np.int64)
@@ -274,6 +277,9 @@ def coordinate_r2(Z, tau):
     B, *_ = np.linalg.lstsq(design, tau, rcond=None)
     residual = ((tau - design @ B) ** 2).sum(axis=0)
     total = ((tau - tau.mean(axis=0)) ** 2).sum(axis=0)
+    if np.any(total == 0.0):
+        raise DataError(f"tau's column(s) {np.flatnonzero(total == 0.0).tolist()} are constant: R^2 is "
+                        "undefined for a coordinate that does not vary; leave such columns out")
     return float(np.mean(1.0 - residual / total))
 
 

@@ -497,7 +497,7 @@ def count_params(specs):
     >>> count_params([("encoder.0", 4, 2, "relu", None), ("decoder.0", 2, 4, "linear", 0)])
     14
     """
-    return sum((s.n_in * s.n_out if s.tied_to is None else 0) + s.n_out for s in map(LayerSpec._make, specs))
+    return sum((s.n_in * s.n_out if s.tied_to is None else 0) + s.n_out for s in (LayerSpec(*s) for s in specs))
 
 
 def autoencoder_specs(n_features, hidden, activation, code_activation, output_activation, tied):

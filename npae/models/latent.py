@@ -191,6 +191,8 @@ class LatentMixin:
         True
         """
         check_is_fitted(self, "code_mean_")
+        check_number("n", n, low=2, integer=True)
+        check_number("margin", margin, low=0.0)
         if len(self.code_mean_) != 2:
             raise DataError(f"latent_grid needs a 2-D code; this model's code has {len(self.code_mean_)} "
                             "units (plot its PCA projection instead)")
