@@ -530,9 +530,8 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     # the weights a divergence restores, each epoch's start: in the caller's ``snapshot`` (an
     # array like theta) when it keeps one between calls (a partial_fit on one batch then
     # copies theta, rather than allocating a new array for it at each call)
-    last_good = theta.copy() if snapshot is None else snapshot
-    if snapshot is not None:
-        last_good[:] = theta
+    last_good = np.empty_like(theta) if snapshot is None else snapshot
+    last_good[:] = theta
     best_theta = theta.copy() if early_stopping else None
     best, best_epoch, bad_epochs = np.inf, None, 0
     plateau_best, plateau = plateau_state if plateau_state is not None else (np.inf, 0)

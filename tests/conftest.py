@@ -61,3 +61,36 @@ def bytes_left_allocated(step, calls):
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     return sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
+
+
+def assert_fused_step_equals_reference(model, X):
+    """One fused numba step (``npae.fused_step.FusedStep``) of a model fitted with epochs=0
+    against the reference objective on the same draws (generator seed 5 for both: the
+    corruption's, then the dropout masks'): the same loss and terms, and the same gradient,
+    to float64's last digits or float32's precision. Returns ``(step, ws, rng_ref)`` for a
+    test's own checks of the draws."""
+    from npae.backend import load_kernels
+    from npae.corruption import corrupt
+    from npae.fused_step import FusedStep
+    from npae.objectives import autoencoder_objective
+
+    net, objective = model.network_, model._objective()
+    step = FusedStep(net, objective, None, model.corruption, model.noise, model.data_range_,
+                     np.random.default_rng(5), load_kernels())
+    ws = step.workspace(X.shape[0])
+    ws.X[...] = X
+    if model.corruption is not None:
+        step._corrupt(ws)
+    loss, parts = step.loss_and_grad(ws)
+    fused_grad = net.grad.copy()
+    rng_ref = np.random.default_rng(5)
+    X_in = X if model.corruption is None else corrupt(X, model.corruption, model.noise, rng_ref,
+                                                      model.data_range_)[0]
+    loss_ref, parts_ref, _ = autoencoder_objective(net, X_in, X, objective, rng_ref)
+    exact = X.dtype == np.float64
+    assert loss == pytest.approx(loss_ref, rel=1e-12 if exact else 1e-5)
+    assert parts.keys() == parts_ref.keys()
+    scale = np.abs(net.grad).max()
+    np.testing.assert_allclose(fused_grad, net.grad, rtol=1e-11 if exact else 1e-4,
+                               atol=1e-15 if exact else 1e-5 * scale)
+    return step, ws, rng_ref

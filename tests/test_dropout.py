@@ -12,12 +12,11 @@ import os
 import numpy as np
 import pytest
 
-from conftest import bytes_left_allocated
+from conftest import assert_fused_step_equals_reference, bytes_left_allocated
 
 import npae.network
 from npae import (Autoencoder, ContractiveAutoencoder, DenoisingAutoencoder, SparseAutoencoder,
                   StackedAutoencoder, gradcheck, load)
-from npae.corruption import corrupt
 from npae.dropout import dropout_backward, dropout_forward, dropout_mask, dropout_masks
 from npae.errors import ParameterError
 from npae.losses import output_delta
@@ -124,30 +123,14 @@ def test_fused_step_with_dropout_equals_reference_objective(params, dtype):
     X = rng.uniform(0.05, 0.95, size=(9, 7)) if params.get("loss", "bce") == "bce" else rng.normal(size=(9, 7))
     X = X.astype(dtype)
     model = Autoencoder(hidden=hidden, epochs=0, dtype=dtype, random_state=1, dropout=0.3, **params).fit(X)
-    net, objective = model.network_, model._objective()
+    objective = model._objective()
     assert objective.dropout == 0.3 and FusedStep.supports(objective, model.corruption)
-    step = FusedStep(net, objective, None, model.corruption, model.noise, model.data_range_,
-                     np.random.default_rng(5), kernels())
-    ws = step.workspace(X.shape[0])
-    ws.X[...] = X
-    if model.corruption is not None:
-        step._corrupt(ws)
-    loss, parts = step.loss_and_grad(ws)
-    fused_grad = net.grad.copy()
-    rng_ref = np.random.default_rng(5)
-    X_in = X if model.corruption is None else corrupt(X, model.corruption, model.noise, rng_ref,
-                                                      model.data_range_)[0]
-    loss_ref, parts_ref, _ = autoencoder_objective(net, X_in, X, objective, rng_ref)
+    step, ws, rng_ref = assert_fused_step_equals_reference(model, X)
     assert step.rng.bit_generator.state == rng_ref.bit_generator.state  # the same draws
     if model.corruption is None:  # the masks themselves, bit for bit
-        for mask, mask_ref in zip(ws.mask, dropout_masks(net, X.shape[0], 0.3, np.random.default_rng(5)).values()):
+        masks_ref = dropout_masks(model.network_, X.shape[0], 0.3, np.random.default_rng(5))
+        for mask, mask_ref in zip(ws.mask, masks_ref.values()):
             np.testing.assert_array_equal(mask, mask_ref)
-    exact = dtype == "float64"
-    assert loss == pytest.approx(loss_ref, rel=1e-12 if exact else 1e-5)
-    assert parts.keys() == parts_ref.keys()
-    scale = np.abs(net.grad).max()
-    np.testing.assert_allclose(fused_grad, net.grad, rtol=1e-11 if exact else 1e-4,
-                               atol=1e-15 if exact else 1e-5 * scale)
 
 
 @needs_numba

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import bytes_left_allocated
+from conftest import assert_fused_step_equals_reference, bytes_left_allocated
 
 pytest.importorskip("numba")
 
@@ -17,7 +17,7 @@ from npae.backend import load_kernels  # noqa: E402
 from npae.corruption import corrupt  # noqa: E402
 from npae.fused_step import FusedStep, optimizer_kernel_step  # noqa: E402
 from npae.losses import bce, mse, softmax_cross_entropy  # noqa: E402
-from npae.objectives import Objective, autoencoder_objective, classifier_objective  # noqa: E402
+from npae.objectives import Objective, classifier_objective  # noqa: E402
 from npae.optim import SGD, Adam  # noqa: E402
 from npae.penalties import contractive_analytic, weight_decay  # noqa: E402
 
@@ -309,25 +309,7 @@ def test_fused_step_equals_reference_objective(params, dtype):
     X = X.astype(dtype)
     hidden = (5,) if params.get("contractive") else (6, 4, 3)
     model = Autoencoder(hidden=hidden, epochs=0, dtype=dtype, random_state=1, **params).fit(X)
-    net = model.network_
-    objective = model._objective()
-    step = FusedStep(net, objective, None, model.corruption, model.noise, model.data_range_,
-                     np.random.default_rng(5), K)
-    ws = step.workspace(X.shape[0])
-    ws.X[...] = X
-    if model.corruption is not None:
-        step._corrupt(ws)
-    loss, parts = step.loss_and_grad(ws)
-    fused_grad = net.grad.copy()
-    X_in = X if model.corruption is None else corrupt(X, model.corruption, model.noise, np.random.default_rng(5),
-                                                      model.data_range_)[0]
-    loss_ref, parts_ref, _ = autoencoder_objective(net, X_in, X, objective)
-    exact = dtype == "float64"
-    assert loss == pytest.approx(loss_ref, rel=1e-12 if exact else 1e-5)
-    assert parts.keys() == parts_ref.keys()
-    scale = np.abs(net.grad).max()
-    np.testing.assert_allclose(fused_grad, net.grad, rtol=1e-11 if exact else 1e-4,
-                               atol=1e-15 if exact else 1e-5 * scale)
+    assert_fused_step_equals_reference(model, X)
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])

@@ -831,10 +831,11 @@ default "sigmoid"
         if resolve_backend(self.backend) == "numba" and FusedStep.supports(objective, self.corruption):
             # kept from one call to the next (its buffers with it): a partial_fit on one batch
             # then costs its step, not new buffers
-            key = (self.network_, optimizer, rng, objective, self.corruption, self.noise, self.data_range_)
+            # (the cached step holds the network, optimizer and generator: their ids stay theirs)
+            key = (id(self.network_), id(optimizer), id(rng), objective, self.corruption, self.noise,
+                   self.data_range_)
             cached = self.__dict__.get("_fused_cache")
-            if cached is not None and len(cached[0]) == len(key) and all(
-                    a is b if i < 3 else a == b for i, (a, b) in enumerate(zip(cached[0], key))):
+            if cached is not None and cached[0] == key:
                 fused = cached[1]
             else:
                 fused = FusedStep(self.network_, objective, optimizer, self.corruption, self.noise,
