@@ -3,12 +3,23 @@
 Every rank runs the same program on the same data (an array or a memmap of the same
 file) and holds the whole model. The ranks draw the same permutation from the same
 generator; of each global minibatch ``rows``, rank r of P takes ``rows[r::P]``,
-computes the mean loss and gradient over its rows, weights them by its share
-``n_r / n`` and one ``Allreduce`` sums ``[gradient, loss, loss terms, n_r]`` over the
-ranks: the sum is the gradient of the mean over the whole minibatch (a short last
-batch, or a rank left with no row, included), and every rank applies the same update.
-So the model equals the one-process fit with the same settings, up to the order of the
-floating-point sums.
+computes the mean loss and gradient over its rows and weights them by its share
+``n_r / n``: summed over the ranks, that is the gradient of the mean over the whole
+minibatch (a short last batch, or a rank left with no row, included). On one rank one
+``Allreduce`` sums ``[gradient, loss, loss terms, n_r]`` and the rank applies the update
+(``StepReducer``: the one-process step, bit for bit). On P > 1 ranks the update is sharded
+(``ShardedStep``; ZeRO stage 1, the optimizer-state sharding of DeepSpeed): theta is cut
+into P contiguous blocks, as equal as possible (``partition``); a ``Reduce_scatter`` gives
+each rank the summed gradient of its block, one small ``Allreduce`` sums the loss, the loss
+terms and the row counts, each rank applies the optimizer to its block only (the same
+elementwise arithmetic: ``step(theta, grad, block)``), and an ``Allgatherv`` of theta gives
+every rank the whole updated vector. The optimizer's cost is divided among the ranks; the
+traffic is an all-reduce's (which is a reduce-scatter and an all-gather). The optimizer's
+state (Adam's moments, SGD's velocity) is then current only in each rank's block: it is
+gathered at the end of every training call (``run_parallel``), so the model a ``fit`` or
+``partial_fit`` leaves is the one the unsharded update leaves (checkpoints hold no optimizer
+state). So the model equals the one-process fit with the same settings, up to the order of
+the floating-point sums.
 
 What this module keeps true, and how:
 
@@ -20,6 +31,9 @@ What this module keeps true, and how:
 * the same decisions: the loss a step returns and the validation numbers
   (``mean_of``) are all-reduced, so divergence, early stopping, the learning-rate
   schedule and the end of training are decided from numbers every rank holds;
+* the same steps: a guarded step (``npae.training.apply_update``) checks the finiteness of
+  the whole summed gradient, which no rank holds under the sharded update: each rank checks
+  its block and the small all-reduce sums the verdicts, so every rank skips the update alike;
 * one voice: only rank 0 prints and writes checkpoints (``is_root``);
 * no hang: an exception on one rank inside ``guard()`` prints its traceback and
   calls ``comm.Abort``, ending every rank, instead of leaving the others waiting in a
@@ -39,6 +53,7 @@ import zlib
 import numpy as np
 
 from .errors import DataError, DivergenceError, ParameterError
+from .training import all_finite, apply_update
 
 
 class RanksDisagree(DataError):
@@ -87,13 +102,15 @@ class Parallel:
     """
 
     def __init__(self, comm):
-        for method in ("Get_rank", "Get_size", "Allreduce", "Bcast", "bcast", "allgather", "Abort"):
+        for method in ("Get_rank", "Get_size", "Allreduce", "Reduce_scatter", "Allgatherv", "Bcast", "bcast",
+                       "allgather", "Abort"):
             if not callable(getattr(comm, method, None)):
                 raise ParameterError(f"comm must be an mpi4py communicator (e.g. mpi4py.MPI.COMM_WORLD) or None; "
                                      f"got {type(comm).__name__}, which has no {method}")
         self.comm = comm
         self.rank, self.size = int(comm.Get_rank()), int(comm.Get_size())
         self.MPI = _mpi()
+        self._sharded = {}  # id -> optimizer whose state is current only in this rank's block
 
     @property
     def is_root(self):
@@ -159,6 +176,34 @@ class Parallel:
         slice(0, 10, None)
         """
         return slice(n * self.rank // self.size, n * (self.rank + 1) // self.size)
+
+    def gather_blocks(self, array):
+        """``array`` (contiguous, 1-D) made whole on every rank from each rank's block of it
+        (``block(len(array))``, ``partition``): one ``Allgatherv`` in place.
+
+        Parameters
+        ----------
+        array : ndarray of shape (n,)
+            A contiguous vector, of the same shape and dtype on every rank, whose block
+            ``block(n)`` is current on this rank.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ``array`` itself, every rank's block in place.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.gather_blocks(np.arange(5.0))  # doctest: +SKIP
+        array([0., 1., 2., 3., 4.])
+        """
+        counts, displacements = partition(array.size, self.size)
+        self.comm.Allgatherv(self.MPI.IN_PLACE, [array, (counts, displacements)])
+        return array
 
     # ------------------------------------------------------------ the same start
     def broadcast(self, array):
@@ -228,12 +273,36 @@ class Parallel:
         >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
         >>> parallel.sync_optimizer(Adam(4, np.float64, 0.001))  # doctest: +SKIP
         """
+        self.gather_optimizer(optimizer)  # rank 0's whole state, if a sharded step left it in blocks
         scalars = self.comm.bcast((optimizer.t, optimizer.learning_rate) if self.is_root else None, root=0)
         optimizer.t, optimizer.learning_rate = scalars
-        for name in ("m", "v", "velocity"):
-            state = getattr(optimizer, name, None)
-            if isinstance(state, np.ndarray):
-                self.broadcast(state)
+        for state in optimizer_state(optimizer):
+            self.broadcast(state)
+
+    def gather_optimizer(self, optimizer=None):
+        """The whole state (Adam's moments, SGD's velocity) of ``optimizer`` -- default: of
+        every optimizer a ``ShardedStep`` of this ``Parallel`` updated -- on every rank, from
+        each rank's block of it (``gather_blocks``); an optimizer whose state is whole
+        already is left alone. Every rank must call it alike (it is collective).
+
+        Parameters
+        ----------
+        optimizer : npae.optim.SGD or npae.optim.Adam or None, default=None
+            The optimizer to gather; None: every sharded one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from npae.optim import Adam
+        >>> from npae.parallel import Parallel
+        >>> from mpi4py import MPI  # doctest: +SKIP
+        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+        >>> parallel.gather_optimizer()  # doctest: +SKIP
+        """
+        keys = list(self._sharded) if optimizer is None else [id(optimizer)]
+        for key in keys:
+            for state in optimizer_state(self._sharded.pop(key, None)):
+                self.gather_blocks(state)
 
     def check_same_data(self, X, name="X"):
         """Raise ``RanksDisagree`` on every rank unless every rank holds data of the same shape
@@ -312,7 +381,7 @@ class Parallel:
         return ShardedGenerator(rng, self.rank, self.size)
 
     def training_step(self, gradient, update, grad, generator):
-        """``step(rows) -> (loss, parts)`` for ``run_epochs`` from a model's local pieces:
+        """``step(rows, guard=False) -> (loss, parts)`` for ``run_epochs`` from a model's local pieces:
         ``gradient(local_rows) -> (loss, parts)`` fills ``grad`` with the means over those
         rows, drawing its noise from ``generator`` (with no rows: only the draws);
         ``update(grad)`` applies the optimizer. Between them, the one all-reduce.
@@ -331,7 +400,8 @@ class Parallel:
         Returns
         -------
         callable
-            ``step(rows) -> (loss, parts)`` for ``run_epochs``.
+            ``step(rows, guard=False) -> (loss, parts)`` for ``run_epochs`` (the guard:
+            ``npae.training.apply_update``).
 
         Examples
         --------
@@ -342,12 +412,12 @@ class Parallel:
         """
         reduce = self.reducer()
 
-        def step(rows):
+        def step(rows, guard=False):
             local = generator.begin(rows)
             loss, parts = gradient(local)
             loss, parts, summed = reduce(loss, parts, grad, len(local), len(rows))
-            update(summed)
-            return loss, parts
+            # every rank checks the same summed numbers, so the ranks decide alike
+            return apply_update(update, loss, summed, guard), parts
 
         return step
 

@@ -12,6 +12,12 @@ one optimizer step on the rows ``indices`` of the training data, and
   ``DivergenceError`` (or warns, with ``on_divergence="warn"``);
 * Ctrl-C (``KeyboardInterrupt``) restores the weights of the last completed
   epoch and propagates;
+* an epoch of one minibatch (a ``partial_fit`` on a stream's batch) with a *guarded* step
+  keeps no copy of the weights: the step applies no update unless its loss and gradient are
+  finite (``apply_update``), and Adam's update of finite weights by a finite gradient is
+  finite (its step is at most about ``learning_rate`` times a constant), so the weights
+  before the step are never lost: a diverging step leaves them as they were, and an
+  interrupt leaves them before or after the one step, both finite;
 * with early stopping the best epoch's weights are restored at the end;
 * with ``lr_decay=(patience, factor)``, the optimizer's learning rate is multiplied
   by ``factor`` after every ``patience`` epochs in a row without a better monitored
@@ -391,9 +397,10 @@ def _progress_bar(epoch, epochs, batch, n_batches, width=30):
 
 def _diverged(theta, restore, result, history, on_divergence, epoch, batch, what):
     """Restore ``restore`` (the best epoch's weights with early stopping, else the last good
-    epoch's), record ``(epoch, batch)`` in ``history["diverged_at"]``, then warn and return
-    ``result`` or raise."""
-    theta[:] = restore
+    epoch's; None: a guarded step left them in theta), record ``(epoch, batch)`` in
+    ``history["diverged_at"]``, then warn and return ``result`` or raise."""
+    if restore is not None:
+        theta[:] = restore
     result["diverged"] = True
     history.setdefault("diverged_at", []).append((epoch, batch))
     msg = (f"training diverged at epoch {epoch}, batch {batch}: {what}. The weights of the last good "
@@ -435,10 +442,89 @@ def all_finite(a):
     return bool(np.all(np.isfinite(a)))
 
 
+def apply_update(update, loss, grad, guard=False):
+    """``update(grad)`` (an optimizer step), unless ``guard`` and the loss or the gradient is
+    NaN or infinite: then nothing is updated. Returns the loss to report: NaN for a finite
+    loss whose gradient was not finite, so that the training loop sees the divergence.
+
+    Parameters
+    ----------
+    update : callable
+        ``update(grad)``: the optimizer's step.
+    loss : float
+        The step's loss.
+    grad : ndarray of shape (n_params,)
+        The gradient the update would apply.
+    guard : bool, default=False
+        Check the loss and the gradient first (``all_finite``: one dot product).
+
+    Returns
+    -------
+    float
+        ``loss``, or NaN when the guard held back the update of a finite loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import apply_update
+    >>> theta = np.zeros(2)
+    >>> def update(grad):
+    ...     theta[:] -= grad
+    >>> apply_update(update, 0.5, np.array([1.0, np.inf]), guard=True), theta
+    (nan, array([0., 0.]))
+    >>> apply_update(update, 0.5, np.array([1.0, 2.0]), guard=True), theta
+    (0.5, array([-1., -2.]))
+    """
+    if guard and not (np.isfinite(loss) and all_finite(grad)):
+        return float(loss) if not np.isfinite(loss) else float("nan")
+    update(grad)
+    return loss
+
+
+def step_of(gradient, update, grad):
+    """``step(rows, guard=False) -> (loss, parts)`` for ``run_epochs`` from a model's two
+    halves: ``gradient(rows) -> (loss, parts)`` fills ``grad``, then ``apply_update``.
+
+    Parameters
+    ----------
+    gradient : callable
+        ``gradient(rows) -> (loss, parts)``, filling ``grad`` with the gradient of the mean
+        loss over those rows.
+    update : callable
+        ``update(grad)``: the optimizer's step.
+    grad : ndarray of shape (n_params,)
+        The model's gradient buffer (``net.grad``).
+
+    Returns
+    -------
+    callable
+        ``step(rows, guard=False) -> (loss, parts)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import step_of
+    >>> theta, grad = np.array([4.0]), np.zeros(1)
+    >>> def gradient(rows):  # of theta**2
+    ...     grad[:] = 2 * theta
+    ...     return float(theta[0] ** 2), {}
+    >>> def update(g):
+    ...     theta[:] -= 0.25 * g
+    >>> step_of(gradient, update, grad)(np.arange(2)), theta
+    ((16.0, {}), array([2.]))
+    """
+    def step(rows, guard=False):
+        loss, parts = gradient(rows)
+        return apply_update(update, loss, grad, guard), parts
+
+    return step
+
+
 def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, validate=None,
                early_stopping=False, patience=5, on_divergence="raise",
                checkpoint=None, verbose=0, log=None, first_epoch=1, optimizer=None, lr_decay=None,
-               lr_milestones=None, monitor="val_loss", plateau_state=None, epoch_start=None, snapshot=None):
+               lr_milestones=None, monitor="val_loss", plateau_state=None, epoch_start=None, snapshot=None,
+               guarded=False):
     """Train for ``epochs`` epochs; returns ``{"stopped_early", "best_epoch", "diverged"}``.
 
     ``theta``: the flat parameter vector, snapshot and restored in place.
@@ -454,7 +540,9 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     epochs before ``first_epoch`` (``plateau_history``), so its count runs over every call.
     ``epoch_start(epoch)``: called before each epoch's first step (e.g. to set a KL weight
     that ramps up over epochs). ``snapshot``: an array of theta's shape and dtype to keep the
-    weights a divergence restores in (default: a new copy).
+    weights a divergence restores in (default: a new copy). ``guarded``: ``step`` takes
+    ``guard=True`` (``step_of``) and its optimizer keeps finite weights finite (Adam's); an
+    epoch of one minibatch then needs no copy of the weights (see the module's docstring).
 
     Parameters
     ----------
@@ -502,6 +590,9 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
         ``epoch_start(epoch)``, called before each epoch's first step.
     snapshot : ndarray of shape (n_params,) or None, default=None
         Where to keep the weights a divergence restores.
+    guarded : bool, default=False
+        ``step(rows, guard=True)`` updates nothing unless its loss and gradient are finite,
+        and its update keeps finite weights finite: epochs of one minibatch keep no copy.
 
     Returns
     -------
@@ -527,11 +618,15 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     """
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
     bar = verbose >= 2 and sys.stderr.isatty()
-    # the weights a divergence restores, each epoch's start: in the caller's ``snapshot`` (an
-    # array like theta) when it keeps one between calls (a partial_fit on one batch then
-    # copies theta, rather than allocating a new array for it at each call)
-    last_good = np.empty_like(theta) if snapshot is None else snapshot
-    last_good[:] = theta
+    n = len(train_indices)
+    # one minibatch an epoch and a guarded step: the step itself keeps the weights it starts
+    # from when it goes wrong, so no copy of them (a stream's partial_fit costs its step)
+    guard = guarded and n <= batch_size
+    # else the weights a divergence restores, each epoch's start: in the caller's ``snapshot``
+    # (an array like theta) when it keeps one between calls, rather than a new array each call
+    last_good = None if guard else np.empty_like(theta) if snapshot is None else snapshot
+    if last_good is not None:
+        last_good[:] = theta
     best_theta = theta.copy() if early_stopping else None
     best, best_epoch, bad_epochs = np.inf, None, 0
     plateau_best, plateau = plateau_state if plateau_state is not None else (np.inf, 0)
@@ -541,7 +636,6 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
         return best_theta if best_theta is not None and best_epoch is not None else last_good
 
     start = time.perf_counter()
-    n = len(train_indices)
     epoch = first_epoch - 1
     checked = False
     try:
@@ -557,12 +651,12 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                     _progress_bar(epoch, first_epoch + epochs - 1, b, len(batches))
                 rows = train_indices[idx]
                 with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is caught here
-                    loss, parts = step(rows)
+                    loss, parts = step(rows, guard=True) if guard else step(rows)
                     loss = float(loss)
                     representable = np.isfinite(theta.dtype.type(loss))  # not NaN, inf, or beyond float32
                 if not representable:
                     return _diverged(theta, good(), result, history, on_divergence, epoch, b + 1,
-                                     f"the loss became {loss}")
+                                     f"the loss or its gradient became {loss}" if guard else f"the loss became {loss}")
                 total += loss * len(rows)
                 for key, value in parts.items():
                     totals[key] = totals.get(key, 0.0) + float(value) * len(rows)
@@ -573,7 +667,7 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
             record["seconds"] = time.perf_counter() - t0
             if lr_decay is not None or lr_milestones is not None:
                 record["learning_rate"] = optimizer.learning_rate
-            if not all_finite(theta):  # the epoch's last step, whose loss was still finite
+            if not guard and not all_finite(theta):  # the epoch's last step, whose loss was still finite
                 return _diverged(theta, good(), result, history, on_divergence, epoch, len(batches),
                                  "the weights became NaN or infinite")
             for key, value in record.items():
@@ -581,7 +675,7 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                     continue
                 history.setdefault(key, []).append(value)
             checked = True  # theta is this epoch's end, found finite: an interrupt keeps it
-            if epoch < first_epoch + epochs - 1:  # (after the last epoch nothing is restored)
+            if last_good is not None and epoch < first_epoch + epochs - 1:  # (not after the last epoch)
                 last_good[:] = theta
             if verbose:
                 log(_format_epoch(epoch, first_epoch + epochs - 1, record, n, time.perf_counter() - start))
@@ -612,7 +706,7 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
                             f"restoring the weights of epoch {best_epoch}")
                     break
     except KeyboardInterrupt:
-        if not checked:
+        if not checked and last_good is not None:
             theta[:] = last_good
         raise
     if best_theta is not None and best_epoch is not None:

@@ -83,11 +83,20 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
     if dtype is not None:
         with np.errstate(over="ignore"):  # values beyond float32's range are reported below
             A = A.astype(dtype, copy=False)
+    value_range = None
     if A.dtype.kind == "f":
         n_bad, first, n_over, first_over = 0, None, 0, None
         cast = A is not original and original.dtype.kind in "biuf"
+        lo, hi = np.inf, -np.inf
         for start in range(0, A.shape[0], CHECK_CHUNK_ROWS):
-            finite = np.isfinite(A[start:start + CHECK_CHUNK_ROWS])
+            chunk = A[start:start + CHECK_CHUNK_ROWS]
+            # min and max carry any NaN or infinity: both finite settles the chunk in two
+            # passes without a boolean array (and give the range the unit-interval check needs)
+            chunk_lo, chunk_hi = chunk.min(), chunk.max()
+            if np.isfinite(chunk_lo) and np.isfinite(chunk_hi):
+                lo, hi = min(lo, float(chunk_lo)), max(hi, float(chunk_hi))
+                continue
+            finite = np.isfinite(chunk)
             if not finite.all():
                 bad = ~finite
                 if cast:  # finite before the cast to a narrower float: an overflow, not a NaN
@@ -108,8 +117,9 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
             raise DataError(f"{name} has {n_over} value(s) beyond {A.dtype}'s range "
                             f"(±{np.finfo(A.dtype).max:.3g}); the first is {original[r, c]:g} at row {r}, "
                             f"column {c}. Scale the data, or use dtype='float64'")
+        value_range = (lo, hi)
     if unit_interval:
-        _check_unit_interval(A, name)
+        _check_unit_interval(A, name, value_range)
     return A
 
 
@@ -124,9 +134,10 @@ def _check_shape(shape, name, n_features, estimator):
                         f"{n_features} features as input; pass data with the same columns as in fit")
 
 
-def _check_unit_interval(X, name):
-    """The Bernoulli likelihood of loss='bce' needs every value of X in [0, 1]."""
-    lo, hi = data_range(X)
+def _check_unit_interval(X, name, value_range=None):
+    """The Bernoulli likelihood of loss='bce' needs every value of X in [0, 1] (``value_range``:
+    X's (min, max) when known)."""
+    lo, hi = data_range(X) if value_range is None else value_range
     if lo < 0.0 or hi > 1.0:
         raise DataError(f"loss='bce' needs {name} in [0, 1], but its values range over "
                         f"[{lo:g}, {hi:g}]; scale the data to [0, 1] (e.g. divide by the "

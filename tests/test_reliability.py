@@ -48,6 +48,22 @@ def test_nan_and_inf_are_counted_and_located():
         Autoencoder(**FAST).fit(X)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_each_non_finite_value_is_found_in_any_chunk(bad):
+    """Each chunk of rows is checked by its minimum and maximum: each kind of non-finite value
+    alone, in a later chunk, is found and located."""
+    from npae.validation import CHECK_CHUNK_ROWS, check_array
+
+    X = np.random.default_rng(0).random((CHECK_CHUNK_ROWS + 100, 3))
+    X[CHECK_CHUNK_ROWS + 7, 2] = bad
+    with pytest.raises(DataError, match=rf"1 NaN or infinite value\(s\); the first is {bad} at row "
+                                        rf"{CHECK_CHUNK_ROWS + 7}, column 2"):
+        check_array(X, unit_interval=True)
+    X[CHECK_CHUNK_ROWS + 7, 2] = 1.25  # finite: the range the chunks found is the bce check's
+    with pytest.raises(DataError, match=r"range over \[.*, 1.25\]"):
+        check_array(X, unit_interval=True)
+
+
 def test_finite_values_beyond_float32_are_not_called_nan():
     X = np.random.default_rng(0).random((20, 5))
     X[4, 2] = 1e39

@@ -11,7 +11,8 @@ import pytest
 from npae import Autoencoder, ContractiveAutoencoder, VariationalAutoencoder, load
 from npae.backend import _blas_controller, numba_available, thread_limit
 from npae.models.latent import code_statistics
-from npae.training import all_finite
+from npae.errors import DivergenceError
+from npae.training import all_finite, run_epochs
 
 
 def _statistics_now(model, X):
@@ -116,6 +117,95 @@ def test_the_fused_step_is_kept_between_calls_and_rebuilt_when_its_settings_chan
     ae.set_params(weight_decay=1e-4).partial_fit(X)  # a new objective: a new step
     assert ae.__dict__["_fused_cache"][1] is not first
     assert ae.__dict__["_fused_cache"][1].objective.weight_decay == 1e-4
+
+
+BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not numba_available(),
+                                                                    reason="numba is not installed"))]
+
+
+def _spoil_next_gradient(model, monkeypatch, what):
+    """The model's next training step computes a NaN loss, or a finite loss with an infinite
+    gradient entry (what a float32 overflow in the backward pass gives)."""
+    cls = type(model)
+    original = cls._gradient_step
+
+    def gradient_step(self, X, optimizer, rng):
+        gradient, update = original(self, X, optimizer, rng)
+
+        def spoiled(rows):
+            loss, parts = gradient(rows)
+            if what == "loss":
+                return float("nan"), parts
+            self.network_.grad[3] = np.inf
+            return loss, parts
+
+        return spoiled, update
+
+    monkeypatch.setattr(cls, "_gradient_step", gradient_step)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("what", ["loss", "gradient"])
+@pytest.mark.parametrize("kind", [Autoencoder, VariationalAutoencoder])
+def test_a_one_batch_step_that_goes_wrong_leaves_the_weights_and_the_optimizer(rng, monkeypatch, backend,
+                                                                                optimizer, what, kind):
+    """A stream's partial_fit keeps no copy of the weights with Adam (its step checks the loss
+    and the gradient before updating): they must come out exactly as they went in, the
+    optimizer restarts (as after any divergence), and the stream goes on."""
+    X = rng.random((24, 5))
+    model = kind(hidden=(4, 2), batch_size=32, optimizer=optimizer, backend=backend, dtype="float64",
+                 random_state=0).partial_fit(X)
+    before = model.network_.theta.copy()
+    with monkeypatch.context() as patch:
+        _spoil_next_gradient(model, patch, what)
+        with pytest.raises(DivergenceError, match="epoch 2, batch 1"):
+            model.partial_fit(X)
+    assert np.array_equal(model.network_.theta, before)
+    assert model.history_["diverged_at"] == [(2, 1)] and model.n_iter_ == 1
+    model.set_params(on_divergence="warn")
+    with monkeypatch.context() as patch:
+        _spoil_next_gradient(model, patch, what)
+        with pytest.warns(RuntimeWarning, match="diverged"):
+            model.partial_fit(X)
+    assert np.array_equal(model.network_.theta, before)
+    model.partial_fit(X)  # the stream goes on from the weights it had
+    assert all_finite(model.network_.theta) and not np.array_equal(model.network_.theta, before)
+
+
+def test_a_guarded_epoch_of_several_batches_restores_its_start(rng):
+    """The guard is for epochs of one minibatch; with several, a step that goes wrong after
+    others restores the epoch's start, as without it."""
+    theta = np.array([1.0, 2.0])
+    calls = {"n": 0}
+
+    def step(rows, guard=False):
+        assert not guard  # several batches: the restore point, not the guard
+        calls["n"] += 1
+        theta[:] -= 0.1
+        return (float("nan") if calls["n"] == 3 else 1.0), {}
+
+    with pytest.raises(DivergenceError, match="epoch 1, batch 3"):
+        run_epochs(theta=theta, step=step, train_indices=np.arange(8), batch_size=2, epochs=1,
+                   rng=np.random.default_rng(0), history={}, guarded=True)
+    assert np.array_equal(theta, [1.0, 2.0])
+
+
+def test_a_guarded_one_batch_epoch_trusts_its_step(rng):
+    """With one batch an epoch the step is called with guard=True and theta is not copied:
+    what it leaves is what the loop keeps, over several epochs."""
+    theta = np.array([1.0])
+    guards = []
+
+    def step(rows, guard=False):
+        guards.append(guard)
+        theta[:] *= 0.5
+        return float(theta[0]), {}
+
+    history = {}
+    run_epochs(theta=theta, step=step, train_indices=np.arange(3), batch_size=4, epochs=3,
+               rng=np.random.default_rng(0), history=history, guarded=True)
+    assert guards == [True] * 3 and theta[0] == 0.125 and history["loss"] == [0.5, 0.25, 0.125]
 
 
 def test_all_finite_is_exact(rng):

@@ -23,12 +23,12 @@ from ..gradcheck import GradcheckProblem
 from ..losses import LOSSES, elementwise_loss
 from ..network import Network, autoencoder_specs, count_params
 from ..objectives import Objective, autoencoder_objective
-from ..optim import make_optimizer
+from ..optim import Adam, make_optimizer
 from ..corruption import CORRUPTIONS, corrupt
 from ..dropout import dropout_masks
 from ..penalties import SPARSITY
 from ..training import (gather_rows, lr_decay, lr_milestones, plateau_history, run_epochs, split_validation,
-                        starting_rate)
+                        starting_rate, step_of)
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option,
                           check_random_state, check_training_options, data_range, feature_names,
                           history_from_file, is_array_like)
@@ -845,23 +845,12 @@ default "sigmoid"
         return fused
 
     def _training_step(self, X, optimizer):
-        """``step(rows) -> (loss, parts)``: one optimizer step on rows ``rows`` of X, on the
-        fused numba step where it supports the objective, else on the reference objective;
-        sets ``backend_`` to the one chosen."""
-        net, objective, rng = self.network_, self._objective(), self._rng
-        corruption, noise, data_range = self.corruption, self.noise, self.data_range_
-        fused = self._fused_step(optimizer, rng)
-        if fused is not None:
-            return lambda rows: fused(X, rows)
-
-        def step(rows):
-            Xb = gather_rows(X, rows).astype(net.dtype, copy=False)
-            X_in = Xb if corruption is None else corrupt(Xb, corruption, noise, rng, data_range)[0]
-            loss, parts, _ = autoencoder_objective(net, X_in, Xb, objective, rng)
-            optimizer.step(net.theta, net.grad)
-            return loss, parts
-
-        return step
+        """``step(rows, guard=False) -> (loss, parts)``: one optimizer step on rows ``rows`` of
+        X (``npae.training.step_of`` of ``_gradient_step``'s halves), on the fused numba step
+        where it supports the objective, else on the reference objective; sets ``backend_``
+        to the one chosen."""
+        gradient, update = self._gradient_step(X, optimizer, self._rng)
+        return step_of(gradient, update, self.network_.grad)
 
     def _gradient_step(self, X, optimizer, rng):
         """The two halves of a data-parallel step (``npae.parallel``), between which the
@@ -965,7 +954,8 @@ default "sigmoid"
                                     on_divergence=self.on_divergence, checkpoint=save,
                                     verbose=self.verbose if parallel is None or parallel.is_root else 0,
                                     first_epoch=self.n_iter_ + 1,
-                                    epoch_start=self._epoch_start, snapshot=self._snapshot(net))
+                                    epoch_start=self._epoch_start, snapshot=self._snapshot(net),
+                                    guarded=isinstance(optimizer, Adam))
         except BaseException:
             # the weights were restored; the optimizer's moments may hold NaN or a half step
             self._optimizer = None

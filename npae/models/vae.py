@@ -410,16 +410,6 @@ default "relu"
             return gradient, fused.optimizer_step
         return gradient, lambda grad: optimizer.step(net.theta, grad)
 
-    def _training_step(self, X, optimizer):
-        gradient, update = self._gradient_step(X, optimizer, self._rng)
-        grad = self.network_.grad
-
-        def step(rows):
-            loss, parts = gradient(rows)
-            update(grad)
-            return loss, parts
-
-        return step
 
     def _validation_loss(self, X_val):
         """``val_loss``: -mean ELBO of the validation data (binarized once with a fixed seed under
