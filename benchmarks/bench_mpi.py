@@ -7,20 +7,24 @@ Needs ``pip install ".[mpi]"`` (mpi4py, MPICH's mpiexec) and PyTorch for its sid
 Every process runs one thread (BLAS, numba, PyTorch). Jobs, each a fresh process group:
 
 * ``allreduce``: ``mpiexec -n 2``; ``comm.Allreduce`` in place on float32 vectors of 1e3
-  to 1e7 elements (median of repeats, a barrier before each), beside
-  ``torch.distributed.all_reduce`` on the gloo backend on the same 2 processes;
+  to 1e7 elements (median of repeats, a barrier before each), and what npae's sharded
+  update sends instead, ``Reduce_scatter`` of the halves then ``Allgather`` in place,
+  beside ``torch.distributed.all_reduce`` on the gloo backend on the same 2 processes;
 * training, the deep workload (W3: 784-1000-500-250-30-250-500-1000-784, sigmoid, BCE,
   Adam 1e-3, global batch 256, 4,096 synthetic rows): npae in one process
-  (``comm=None``) and on ``mpiexec -n 2`` (``comm=MPI.COMM_WORLD``, 128 rows a rank),
+  (``comm=None``) and on ``mpiexec -n 2`` (``comm=MPI.COMM_WORLD``, 128 rows a rank; the
+  update sharded: each rank applies Adam to its half of the parameters),
   PyTorch in one process and in 2 under DistributedDataParallel (gloo, 128 rows a rank:
   the same global batch). Samples/s is the median epoch after a warm-up epoch; npae and
   PyTorch alternate for ``--rounds`` rounds and the table gives each one's median round.
   Scaling efficiency = samples/s on 2 processes / (2 x samples/s on 1);
 * the on-paper model: per workload, one process's step (measured here, one thread) and
-  Adam's share of it (not divided among ranks), and a ring all-reduce of the parameter
-  vector, T(P) = 2 (P-1) alpha + 2 (P-1)/P x bytes / B, on a stated network, at 8, 64
-  and 512 ranks with the global batch fixed (what npae's promise -- the one-process
-  model -- keeps).
+  Adam's share of it, both divided among the ranks (the sharded update: each rank
+  applies Adam to its 1/P of the parameters), and the reduce-scatter of the gradient and
+  all-gather of the parameters, which on a ring cost what a ring all-reduce of the
+  parameter vector costs, T(P) = 2 (P-1) alpha + 2 (P-1)/P x bytes / B, on a stated
+  network, at 8, 64 and 512 ranks with the global batch fixed (what npae's promise -- the
+  one-process model -- keeps).
 
 Prints markdown tables and writes results/mpi.json.
 """
@@ -90,19 +94,29 @@ def torch_group(torch):
 def job_allreduce(args):
     from mpi4py import MPI
 
-    comm, rows = MPI.COMM_WORLD, {}
+    from npae.parallel import Parallel, partition
+
+    comm, rows, sharded = MPI.COMM_WORLD, {}, {}
+    parallel = Parallel(comm)
     for n in SIZES:
         buf = np.ones(n, np.float32)
+        counts = partition(n, comm.size)[0]
+        mine = np.empty(counts[comm.rank], np.float32)
         repeats = max(10, min(300, int(3e8 // max(n, 1) // 100)))
-        times = []
+        times, pairs = [], []
         for _ in range(repeats + 3):
             comm.Barrier()
             t0 = time.perf_counter()
             comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
             times.append(time.perf_counter() - t0)
-        rows[n] = statistics.median(times[3:])
+            comm.Barrier()
+            t0 = time.perf_counter()  # the sharded update's traffic: the gradient's blocks, theta whole
+            comm.Reduce_scatter(buf, mine, recvcounts=counts, op=MPI.SUM)
+            parallel.gather_blocks(buf)
+            pairs.append(time.perf_counter() - t0)
+        rows[n], sharded[n] = statistics.median(times[3:]), statistics.median(pairs[3:])
     if comm.rank == 0:
-        print(json.dumps({"npae_mpi": rows}))
+        print(json.dumps({"npae_mpi": rows, "npae_sharded": sharded}))
 
 
 def job_allreduce_torch(args):
@@ -126,26 +140,69 @@ def job_allreduce_torch(args):
     torch.distributed.destroy_process_group()
 
 
-def timed_training_step(phases):
-    """npae.parallel's step with its three phases timed into ``phases`` (seconds, summed)."""
-    def training_step(self, gradient, update, grad, generator):
-        reduce = self.reducer()
+class TimedComm:
+    """A communicator whose ``Reduce_scatter`` and ``Allgather`` add their seconds to ``phases``
+    (everything else is the communicator's own; W3's parameters split in equal halves, so the
+    gather has no remainder to broadcast)."""
 
-        def step(rows):
+    def __init__(self, comm, phases):
+        self._comm, self._phases = comm, phases
+
+    def __getattr__(self, name):
+        method = getattr(self._comm, name)
+        if name not in ("Reduce_scatter", "Allgather"):
+            return method
+
+        def timed(*args, **kwargs):
             t0 = time.perf_counter()
-            local = generator.begin(rows)
-            loss, parts = gradient(local)
-            t1 = time.perf_counter()
-            loss, parts, summed = reduce(loss, parts, grad, len(local), len(rows))
-            t2 = time.perf_counter()
-            update(summed)
-            t3 = time.perf_counter()
-            for key, dt in (("gradient", t1 - t0), ("all-reduce", t2 - t1), ("update", t3 - t2)):
-                phases[key] = phases.get(key, 0.0) + dt
-            phases["steps"] = phases.get("steps", 0) + 1
-            return loss, parts
+            try:
+                return method(*args, **kwargs)
+            finally:
+                key = "reduce-scatter" if name == "Reduce_scatter" else "all-gather"
+                self._phases[key] = self._phases.get(key, 0.0) + time.perf_counter() - t0
+        return timed
 
-        return step
+
+def timed_training_step(phases):
+    """npae.parallel's own step (``Parallel.training_step``, wrapped) with its phases timed into
+    ``phases`` (seconds, summed): the local gradient, the reduce-scatter of the gradient, the
+    update (Adam on this rank's block), the all-gather of theta, and the rest ("other": the
+    weighting of the gradient into the send buffer, the small all-reduce of the loss)."""
+    import npae.parallel
+
+    original = npae.parallel.Parallel.training_step
+
+    def add(key, seconds):
+        phases[key] = phases.get(key, 0.0) + seconds
+
+    def training_step(self, gradient, update, grad, generator, theta, optimizer):
+        if not isinstance(self.comm, TimedComm):
+            self.comm = TimedComm(self.comm, phases)
+
+        def timed_gradient(rows):
+            t0 = time.perf_counter()
+            try:
+                return gradient(rows)
+            finally:
+                add("gradient", time.perf_counter() - t0)
+
+        def timed_update(summed, block=None):
+            t0 = time.perf_counter()
+            try:
+                return update(summed, block)
+            finally:
+                add("update", time.perf_counter() - t0)
+
+        step = original(self, timed_gradient, timed_update, grad, generator, theta, optimizer)
+
+        def timed_step(rows, guard=False):
+            t0 = time.perf_counter()
+            result = step(rows, guard)
+            add("step", time.perf_counter() - t0)
+            phases["steps"] = phases.get("steps", 0) + 1
+            return result
+
+        return timed_step
     return training_step
 
 
@@ -163,6 +220,8 @@ def job_npae(args):
     model.fit(X, comm=comm)
     seconds = model.history_["seconds"][1:]
     steps = phases.pop("steps", 1)
+    if phases:
+        phases["other"] = phases.pop("step") - sum(phases.values())
     if rank == 0:
         print(json.dumps({"rate": w["n"] / statistics.median(seconds), "epochs": seconds,
                           "loss": model.history_["loss"][-1],
@@ -239,27 +298,31 @@ def ring_allreduce(n_bytes, ranks, bandwidth, latency):
 
 
 def on_paper(steps):
-    """Per workload and network: the step on P ranks = (step - adam) / P + adam + T(P), with
-    the global batch fixed; its speed-up over one process and the best P."""
+    """Per workload and network: the step on P ranks = step / P + T(P) with the global batch
+    fixed -- the compute and Adam both divided among the ranks (the sharded update: each
+    applies Adam to its 1/P of the parameters), and the reduce-scatter of the gradient and
+    all-gather of the parameters costing a ring all-reduce's T(P); its speed-up over one
+    process and the best P. (Before the sharded update every rank applied Adam whole:
+    (step - adam) / P + adam + T(P).)"""
     tables = {}
     for net_name, bandwidth, latency in NETWORKS:
         rows = []
         for name, s in steps.items():
-            compute, adam, n_bytes = s["step"] - s["adam"], s["adam"], 4 * s["params"]
-            cells = [name.split()[0], f"{s['params']:,}", f"{s['step'] * 1e3:.2f}", f"{adam * 1e3:.2f}"]
+            n_bytes = 4 * s["params"]
+
+            def speedup(p):
+                return s["step"] / (s["step"] / p + ring_allreduce(n_bytes, p, bandwidth, latency))
+
+            cells = [name.split()[0], f"{s['params']:,}", f"{s['step'] * 1e3:.2f}", f"{s['adam'] * 1e3:.2f}"]
             for p in RANKS:
                 t_ar = ring_allreduce(n_bytes, p, bandwidth, latency)
                 if p > s["batch"]:
                     cells.append(f"{t_ar * 1e3:.2f} ms; < 1 row a rank")
                     continue
-                speedup = s["step"] / (compute / p + adam + t_ar)
-                cells.append(f"{t_ar * 1e3:.2f} ms; {speedup:.1f}× ({100 * speedup / p:.0f}%)")
-            best = max(range(1, s["batch"] + 1),
-                       key=lambda p: s["step"] / (compute / p + adam + ring_allreduce(n_bytes, p, bandwidth, latency)))
-            best_speedup = s["step"] / (compute / best + adam + ring_allreduce(n_bytes, best, bandwidth, latency))
-            half = [p for p in range(2, s["batch"] + 1)
-                    if s["step"] / (compute / p + adam + ring_allreduce(n_bytes, p, bandwidth, latency)) / p >= 0.5]
-            cells.append(f"{best} ({best_speedup:.1f}×); {max(half) if half else 1}")
+                cells.append(f"{t_ar * 1e3:.2f} ms; {speedup(p):.1f}× ({100 * speedup(p) / p:.0f}%)")
+            best = max(range(1, s["batch"] + 1), key=speedup)
+            half = [p for p in range(2, s["batch"] + 1) if speedup(p) / p >= 0.5]
+            cells.append(f"{best} ({speedup(best):.1f}×); {max(half) if half else 1}")
             rows.append(cells)
         tables[net_name] = rows
     return tables
@@ -285,7 +348,8 @@ def main():
           "process", flush=True)
 
     # the all-reduce
-    sizes = launch("allreduce", 2)["npae_mpi"]
+    reduced = launch("allreduce", 2)
+    sizes, sharded = reduced["npae_mpi"], reduced["npae_sharded"]
     try:
         gloo = launch("allreduce_torch", 2, mpi4py_runner=False)["torch_gloo"]
     except RuntimeError as exc:
@@ -297,11 +361,11 @@ def main():
         g = gloo.get(str(n))
         label = f"{n:.0e}".replace("e+0", "e") if n % 10 ** int(np.log10(n)) == 0 else f"{n:,} (W3)"
         rows.append([label, f"{n_bytes / 1e6:,.3f}", f"{t * 1e6:,.1f}",
-                     f"{n_bytes / t / 1e9:.2f}", fmt(g * 1e6 if g else None, 1),
+                     f"{n_bytes / t / 1e9:.2f}", f"{sharded[str(n)] * 1e6:,.1f}", fmt(g * 1e6 if g else None, 1),
                      f"{g / t:.1f}" if g else "—"])
     print("\nAll-reduce of a float32 vector on 2 processes (median):\n")
-    print(markdown_table(["floats", "MB", "npae (MPICH) µs", "GB/s (bytes / time)", "PyTorch gloo µs",
-                          "gloo / MPICH"], rows))
+    print(markdown_table(["floats", "MB", "npae (MPICH) µs", "GB/s (bytes / time)",
+                          "reduce-scatter + all-gather µs", "PyTorch gloo µs", "gloo / MPICH"], rows))
 
     # training, W3, 1 and 2 processes, npae and PyTorch alternating
     rates, phases = {"npae 1": [], "npae 2": [], "torch 1": [], "torch 2": []}, []
@@ -320,7 +384,7 @@ def main():
     eff = {fw: med[f"{fw} 2"] / (2 * med[f"{fw} 1"]) for fw in ("npae", "torch")}
     print(f"\nTraining {args.workload} (global batch 256), samples/s, median of {args.rounds} rounds:\n")
     print(markdown_table(["", "1 process", "2 processes", "scaling efficiency"],
-                         [["npae (MPI all-reduce)", fmt(med["npae 1"]), fmt(med["npae 2"]), f"{100 * eff['npae']:.0f}%"],
+                         [["npae (MPI, sharded update)", fmt(med["npae 1"]), fmt(med["npae 2"]), f"{100 * eff['npae']:.0f}%"],
                           ["PyTorch (DDP, gloo)", fmt(med["torch 1"]), fmt(med["torch 2"]),
                            f"{100 * eff['torch']:.0f}%"],
                           ["npae / PyTorch", f"{med['npae 1'] / med['torch 1']:.2f}",
@@ -343,10 +407,12 @@ def main():
     for net_name, rows in paper.items():
         bandwidth, latency = next((b, a) for n, b, a in NETWORKS if n == net_name)
         print(f"\nOn paper, {net_name} ({bandwidth / 1e9:g} GB/s, {latency * 1e6:g} µs a message), global batch "
-              "fixed: ring all-reduce; speed-up over one process (efficiency)\n")
+              "fixed: ring reduce-scatter + all-gather (a ring all-reduce's cost), Adam divided among the ranks; "
+              "speed-up over one process (efficiency)\n")
         print(markdown_table(["workload", "parameters", "step ms (1 process)", "Adam ms"] +
                              [f"P = {p}" for p in RANKS] + ["best P (speed-up); last P at ≥ 50%"], rows))
-    path = write_json("mpi", {"machine": info, "allreduce": {"npae_mpi": sizes, "torch_gloo": gloo},
+    path = write_json("mpi", {"machine": info, "allreduce": {"npae_mpi": sizes, "npae_sharded": sharded,
+                                                           "torch_gloo": gloo},
                               "training": {"workload": args.workload, "rounds": rates, "median": med,
                                            "efficiency": eff, "paired_efficiency": paired,
                                            "npae_2_phases_ms": phases},

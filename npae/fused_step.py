@@ -385,13 +385,16 @@ class FusedStep:
             return 0.0, {}
         return self.loss_and_grad(ws)
 
-    def optimizer_step(self, grad=None):
-        """The optimizer's update of ``theta`` by ``grad`` (default ``net.grad``).
+    def optimizer_step(self, grad=None, block=None):
+        """The optimizer's update of ``theta`` by ``grad`` (default ``net.grad``); with
+        ``block`` (a slice), of ``theta[block]`` only (``optimizer_kernel_step``).
 
         Parameters
         ----------
         grad : ndarray of shape (n_params,) or None, default=None
-            The gradient (e.g. all-reduced).
+            The gradient (e.g. all-reduced), or the block's (e.g. reduce-scattered).
+        block : slice or None, default=None
+            The block of ``theta`` (and of the optimizer's state) to update; None: all.
 
         Examples
         --------
@@ -411,12 +414,15 @@ class FusedStep:
         >>> step.optimizer.t, bool(np.any(net.theta != before))
         (1, True)
         """
-        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad if grad is None else grad)
+        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad if grad is None else grad, block)
 
 
-def optimizer_kernel_step(K, opt, theta, grad):
+def optimizer_kernel_step(K, opt, theta, grad, block=None):
     """One step of the reference optimizer ``opt`` (its state arrays) by the numba kernels,
     with the scalars cast to theta's dtype as NumPy casts the reference's Python floats.
+    With ``block`` (a slice) only ``theta[block]`` and the state's ``block`` are updated, by
+    their gradient ``grad`` (a data-parallel rank's share: ``npae.parallel``); ``t``
+    advances by one either way.
 
     Parameters
     ----------
@@ -426,8 +432,10 @@ def optimizer_kernel_step(K, opt, theta, grad):
         The optimizer: its ``t`` and state arrays are updated.
     theta : ndarray of shape (n_params,)
         The parameters, updated in place.
-    grad : ndarray of shape (n_params,)
-        The gradient, of theta's dtype.
+    grad : ndarray of shape (n_params,), or of ``theta[block]``'s shape
+        The gradient (of the block), of theta's dtype.
+    block : slice or None, default=None
+        The block to update; None: all of theta.
 
     Examples
     --------
@@ -442,13 +450,15 @@ def optimizer_kernel_step(K, opt, theta, grad):
     (array([0.95, 0.95, 0.95], dtype=float32), 1)
     """
     dt = theta.dtype.type
+    part = slice(None) if block is None else block
+    theta = theta[part]
     opt.t += 1
     if isinstance(opt, Adam):
         b1, b2 = opt.beta1, opt.beta2
-        K.adam_step(theta, grad, opt.m, opt.v, dt(b1), dt(1.0 - b1), dt(b2), dt(1.0 - b2),
+        K.adam_step(theta, grad, opt.m[part], opt.v[part], dt(b1), dt(1.0 - b1), dt(b2), dt(1.0 - b2),
                     dt(opt.learning_rate / (1.0 - b1 ** opt.t)), dt(np.sqrt(1.0 - b2 ** opt.t)), dt(opt.eps),
                     np.finfo(dt).tiny)
     elif isinstance(opt, SGD) and opt.velocity is not None:
-        K.sgd_momentum_step(theta, grad, opt.velocity, dt(opt.learning_rate), dt(opt.momentum), opt.nesterov)
+        K.sgd_momentum_step(theta, grad, opt.velocity[part], dt(opt.learning_rate), dt(opt.momentum), opt.nesterov)
     else:
         K.sgd_step(theta, grad, dt(opt.learning_rate))

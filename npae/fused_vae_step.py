@@ -348,13 +348,16 @@ class FusedVAEStep:
             return 0.0, {}
         return self.loss_and_grad(ws, objective)
 
-    def optimizer_step(self, grad=None):
-        """The optimizer's update of ``theta`` by ``grad`` (default ``net.grad``).
+    def optimizer_step(self, grad=None, block=None):
+        """The optimizer's update of ``theta`` by ``grad`` (default ``net.grad``); with
+        ``block`` (a slice), of ``theta[block]`` only (``optimizer_kernel_step``).
 
         Parameters
         ----------
         grad : ndarray of shape (n_params,) or None, default=None
-            The gradient (e.g. all-reduced).
+            The gradient (e.g. all-reduced), or the block's (e.g. reduce-scattered).
+        block : slice or None, default=None
+            The block of ``theta`` (and of the optimizer's state) to update; None: all.
 
         Examples
         --------
@@ -374,7 +377,7 @@ class FusedVAEStep:
         >>> step.optimizer.t, bool(np.any(net.theta != before))
         (1, True)
         """
-        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad if grad is None else grad)
+        optimizer_kernel_step(self.K, self.optimizer, self.net.theta, self.net.grad if grad is None else grad, block)
 
     def __call__(self, X, rows, objective):
         loss, parts = self.gradient(X, rows, objective)

@@ -7,7 +7,8 @@ Weight decay is not an optimizer option: it is a penalty in the loss
 it applies to weights only, never to biases.
 
 Each optimizer keeps its state (velocity, moments) in flat arrays the size of
-``theta``; ``step(theta, grad)`` is one pass over them.
+``theta``; ``step(theta, grad)`` is one pass over them, and ``step(theta, grad, block)``
+one pass over a slice of them (a data-parallel rank's block: ``npae.parallel``).
 """
 
 import numpy as np
@@ -56,15 +57,20 @@ class SGD:
         self.velocity = np.zeros(n_params, dtype=dtype) if momentum else None
         self.t = 0
 
-    def step(self, theta, grad):
-        """One update of ``theta``, in place, from its gradient ``grad``.
+    def step(self, theta, grad, block=None):
+        """One update of ``theta``, in place, from its gradient ``grad``; with ``block`` (a
+        slice), of ``theta[block]`` and the velocity's ``block`` only, by their gradient
+        (a data-parallel rank's share of a sharded update: ``npae.parallel``).
 
         Parameters
         ----------
         theta : ndarray of shape (n_params,)
             The parameters, updated in place.
-        grad : ndarray of shape (n_params,)
-            dL/dtheta.
+        grad : ndarray of shape (n_params,), or of ``theta[block]``'s shape
+            dL/dtheta (of the block).
+        block : slice or None, default=None
+            The block of ``theta`` to update; None: all of it. The step count ``t``
+            advances by one either way.
 
         Examples
         --------
@@ -74,12 +80,17 @@ class SGD:
         >>> SGD(2, np.float64, learning_rate=0.5).step(theta, np.array([1.0, 2.0]))
         >>> theta
         array([0.5, 1. ])
+        >>> SGD(2, np.float64, learning_rate=0.5).step(theta, np.array([2.0]), block=slice(1, 2))
+        >>> theta
+        array([0.5, 0. ])
         """
         self.t += 1
+        if block is not None:
+            theta = theta[block]
         if self.velocity is None:
             theta -= self.learning_rate * grad
             return
-        v = self.velocity
+        v = self.velocity if block is None else self.velocity[block]
         v *= self.momentum
         v += grad
         if self.nesterov:
@@ -133,15 +144,20 @@ class Adam:
         self.v = np.zeros(n_params, dtype=dtype)
         self.t = 0
 
-    def step(self, theta, grad):
-        """One update of ``theta``, in place, from its gradient ``grad``.
+    def step(self, theta, grad, block=None):
+        """One update of ``theta``, in place, from its gradient ``grad``; with ``block`` (a
+        slice), of ``theta[block]`` and the moments' ``block`` only, by their gradient (a
+        data-parallel rank's share of a sharded update: ``npae.parallel``).
 
         Parameters
         ----------
         theta : ndarray of shape (n_params,)
             The parameters, updated in place.
-        grad : ndarray of shape (n_params,)
-            dL/dtheta.
+        grad : ndarray of shape (n_params,), or of ``theta[block]``'s shape
+            dL/dtheta (of the block).
+        block : slice or None, default=None
+            The block of ``theta`` to update; None: all of it. The step count ``t``
+            advances by one either way.
 
         Examples
         --------
@@ -156,13 +172,16 @@ class Adam:
         """
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        self.m *= b1
-        self.m += (1.0 - b1) * grad
-        self.v *= b2
-        self.v += (1.0 - b2) * (grad * grad)
+        m, v = (self.m, self.v) if block is None else (self.m[block], self.v[block])
+        if block is not None:
+            theta = theta[block]
+        m *= b1
+        m += (1.0 - b1) * grad
+        v *= b2
+        v += (1.0 - b2) * (grad * grad)
         step_size = self.learning_rate / (1.0 - b1 ** self.t)
-        denom = np.sqrt(self.v) / np.sqrt(1.0 - b2 ** self.t) + self.eps
-        theta -= step_size * (self.m / denom)
+        denom = np.sqrt(v) / np.sqrt(1.0 - b2 ** self.t) + self.eps
+        theta -= step_size * (m / denom)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -9,17 +9,17 @@ minibatch (a short last batch, or a rank left with no row, included). On one ran
 ``Allreduce`` sums ``[gradient, loss, loss terms, n_r]`` and the rank applies the update
 (``StepReducer``: the one-process step, bit for bit). On P > 1 ranks the update is sharded
 (``ShardedStep``; ZeRO stage 1, the optimizer-state sharding of DeepSpeed): theta is cut
-into P contiguous blocks, as equal as possible (``partition``); a ``Reduce_scatter`` gives
-each rank the summed gradient of its block, one small ``Allreduce`` sums the loss, the loss
-terms and the row counts, each rank applies the optimizer to its block only (the same
-elementwise arithmetic: ``step(theta, grad, block)``), and an ``Allgatherv`` of theta gives
-every rank the whole updated vector. The optimizer's cost is divided among the ranks; the
-traffic is an all-reduce's (which is a reduce-scatter and an all-gather). The optimizer's
-state (Adam's moments, SGD's velocity) is then current only in each rank's block: it is
-gathered at the end of every training call (``run_parallel``), so the model a ``fit`` or
-``partial_fit`` leaves is the one the unsharded update leaves (checkpoints hold no optimizer
-state). So the model equals the one-process fit with the same settings, up to the order of
-the floating-point sums.
+into P contiguous blocks of n // P entries, the last with the remainder (``partition``); a
+``Reduce_scatter`` gives each rank the summed gradient of its block, one small ``Allreduce``
+sums the loss, the loss terms and the row counts, each rank applies the optimizer to its
+block only (the same elementwise arithmetic: ``step(theta, grad, block)``), and an
+``Allgather`` of theta gives every rank the whole updated vector (``gather_blocks``). The
+optimizer's cost is divided among the ranks; the traffic is an all-reduce's (which is a
+reduce-scatter and an all-gather). The optimizer's state (Adam's moments, SGD's velocity)
+is then current only in each rank's block: it is gathered at the end of every training
+call (``run_parallel``), so the model a ``fit`` or ``partial_fit`` leaves is the one the
+unsharded update leaves (checkpoints hold no optimizer state). So the model equals the
+one-process fit with the same settings, up to the order of the floating-point sums.
 
 What this module keeps true, and how:
 
@@ -102,7 +102,7 @@ class Parallel:
     """
 
     def __init__(self, comm):
-        for method in ("Get_rank", "Get_size", "Allreduce", "Reduce_scatter", "Allgatherv", "Bcast", "bcast",
+        for method in ("Get_rank", "Get_size", "Allreduce", "Reduce_scatter", "Allgather", "Bcast", "bcast",
                        "allgather", "Abort"):
             if not callable(getattr(comm, method, None)):
                 raise ParameterError(f"comm must be an mpi4py communicator (e.g. mpi4py.MPI.COMM_WORLD) or None; "
@@ -179,13 +179,14 @@ class Parallel:
 
     def gather_blocks(self, array):
         """``array`` (contiguous, 1-D) made whole on every rank from each rank's block of it
-        (``block(len(array))``, ``partition``): one ``Allgatherv`` in place.
+        (``partition``): one ``Allgather`` in place of the equal blocks, and a ``Bcast`` from the
+        last rank of the remainder its block has beyond them (when the ranks do not divide n).
 
         Parameters
         ----------
         array : ndarray of shape (n,)
             A contiguous vector, of the same shape and dtype on every rank, whose block
-            ``block(n)`` is current on this rank.
+            (``partition(n, size)``) is current on this rank.
 
         Returns
         -------
@@ -201,8 +202,11 @@ class Parallel:
         >>> parallel.gather_blocks(np.arange(5.0))  # doctest: +SKIP
         array([0., 1., 2., 3., 4.])
         """
-        counts, displacements = partition(array.size, self.size)
-        self.comm.Allgatherv(self.MPI.IN_PLACE, [array, (counts, displacements)])
+        equal = array.size // self.size * self.size  # the equal blocks; beyond: the last rank's remainder
+        if equal:
+            self.comm.Allgather(self.MPI.IN_PLACE, array[:equal])
+        if equal < array.size:
+            self.comm.Bcast(array[equal:], root=self.size - 1)
         return array
 
     # ------------------------------------------------------------ the same start
@@ -380,22 +384,30 @@ class Parallel:
         """
         return ShardedGenerator(rng, self.rank, self.size)
 
-    def training_step(self, gradient, update, grad, generator):
+    def training_step(self, gradient, update, grad, generator, theta, optimizer):
         """``step(rows, guard=False) -> (loss, parts)`` for ``run_epochs`` from a model's local pieces:
         ``gradient(local_rows) -> (loss, parts)`` fills ``grad`` with the means over those
         rows, drawing its noise from ``generator`` (with no rows: only the draws);
-        ``update(grad)`` applies the optimizer. Between them, the one all-reduce.
+        ``update(grad, block=None)`` applies the optimizer (to ``theta[block]`` alone, by
+        its gradient, given a block). Between them, on one rank, the one all-reduce
+        (``StepReducer``: the one-process step, bit for bit); on more, the sharded update
+        (``ShardedStep``: each rank updates its block of ``theta``, which is then gathered).
 
         Parameters
         ----------
         gradient : callable
             ``gradient(local_rows) -> (loss, parts)``, filling ``grad``.
         update : callable
-            ``update(grad)``: the optimizer's step by the summed gradient.
+            ``update(grad, block=None)``: the optimizer's step by the summed gradient, of
+            ``theta[block]`` and the optimizer state's block when given one.
         grad : ndarray of shape (n_params,)
             The model's gradient buffer (``net.grad``).
         generator : ShardedGenerator
             The generator ``gradient`` draws from (``generator(rng)``).
+        theta : ndarray of shape (n_params,)
+            The parameters ``update`` updates (``net.theta``), gathered after each update.
+        optimizer : npae.optim.SGD or npae.optim.Adam
+            The optimizer ``update`` steps, whose state ``run_parallel`` gathers at the end.
 
         Returns
         -------
@@ -408,8 +420,11 @@ class Parallel:
         >>> from npae.parallel import Parallel
         >>> from mpi4py import MPI  # doctest: +SKIP
         >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
-        >>> step = parallel.training_step(gradient, update, net.grad, generator)  # doctest: +SKIP
+        >>> step = parallel.training_step(gradient, update, net.grad, generator, net.theta,
+        ...                               optimizer)  # doctest: +SKIP
         """
+        if self.size > 1:
+            return ShardedStep(self, gradient, update, grad, generator, theta, optimizer)
         reduce = self.reducer()
 
         def step(rows, guard=False):
@@ -563,7 +578,11 @@ def run_parallel(estimator, comm, method, *args, **kwargs):
                 if data is not None:
                     parallel.check_same_data(data if hasattr(data, "shape") and hasattr(data, "dtype")
                                              else np.asarray(data), name)
-            return method(*args, **kwargs)
+            result = method(*args, **kwargs)
+            # the optimizer state a sharded step left in blocks, whole on every rank: the model
+            # is then what one process's training leaves (to save, pickle or train further)
+            parallel.gather_optimizer()
+            return result
     finally:
         estimator.__dict__.pop("_parallel", None)
 
@@ -593,7 +612,7 @@ def current(estimator):
 
 class StepReducer:
     """``reduce(loss, parts, grad, n_local, n_global) -> (loss, parts, grad)``: the one
-    all-reduce of a training step.
+    all-reduce of a training step on one rank (on more, ``ShardedStep`` shards the update).
 
     Each rank's ``loss``, ``parts`` and ``grad`` are means over its ``n_local`` rows (its
     penalties, e.g. weight decay, whole); weighted by ``n_local / n_global`` they sum over
@@ -642,6 +661,168 @@ class StepReducer:
             raise RanksDisagree(f"the ranks' rows of a minibatch of {n_global} add up to {buf[-1]:g}: "
                                 "every rank must pass the same data and settings")
         return float(buf[n]), {key: float(buf[n + 1 + i]) for i, key in enumerate(keys)}, buf[:n]
+
+
+def partition(n, size):
+    """The blocks of a vector of ``n`` entries cut among ``size`` ranks for the sharded update:
+    contiguous, rank r's from ``r q`` with ``q = n // size`` entries, the last rank's with the
+    remainder (fewer than ``size`` entries) too: their lengths and first indices, as
+    ``Reduce_scatter`` takes them. Equal blocks let ``Parallel.gather_blocks`` use
+    ``Allgather`` (and a ``Bcast`` of the remainder): MPICH's ``Allgatherv`` of unequal
+    blocks sends in 32 KB pieces, 3-4x slower on a vector of millions of entries.
+
+    Parameters
+    ----------
+    n : int
+        The vector's length.
+    size : int
+        The number of ranks.
+
+    Returns
+    -------
+    counts : ndarray of shape (size,)
+        Each rank's block length (they add up to ``n``).
+    displacements : ndarray of shape (size,)
+        Each rank's block's first index.
+
+    Examples
+    --------
+    >>> from npae.parallel import partition
+    >>> counts, displacements = partition(11, 3)
+    >>> counts.tolist(), displacements.tolist()
+    ([3, 3, 5], [0, 3, 6])
+    """
+    q = n // size
+    counts = np.full(size, q, dtype=np.int64)
+    counts[-1] += n - q * size
+    return counts, np.arange(size, dtype=np.int64) * q
+
+
+def optimizer_state(optimizer):
+    """The state arrays of an optimizer, each the size of theta: Adam's moments ``m`` and
+    ``v``, SGD's ``velocity`` (none for plain SGD, or for None).
+
+    Parameters
+    ----------
+    optimizer : npae.optim.SGD or npae.optim.Adam or None
+        The optimizer.
+
+    Returns
+    -------
+    list of ndarray
+        Its state arrays (not copies).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.optim import SGD, Adam
+    >>> from npae.parallel import optimizer_state
+    >>> len(optimizer_state(Adam(3, np.float64, 0.1))), len(optimizer_state(SGD(3, np.float64, 0.1)))
+    (2, 0)
+    """
+    return [state for state in (getattr(optimizer, name, None) for name in ("m", "v", "velocity"))
+            if isinstance(state, np.ndarray)]
+
+
+class ShardedStep:
+    """``step(rows, guard=False) -> (loss, parts)``: a data-parallel training step whose
+    update is sharded among the P > 1 ranks (ZeRO stage 1).
+
+    This rank computes its rows' gradient into ``grad`` (``gradient``); weighted by its
+    share of the minibatch (as ``StepReducer`` weights it; when every rank has as many rows,
+    the sum is weighted instead) it goes to a ``Reduce_scatter`` that gives the rank the sum
+    over the ranks of its block ``block`` of theta (``partition``);
+    one small ``Allreduce`` (float64) sums the weighted loss and loss terms, the row counts
+    (checked: the ranks must have split the same minibatch) and, with ``guard``, the number
+    of ranks whose block of the summed gradient is not finite. Then ``update(mine, block)``
+    steps the optimizer on ``theta[block]`` and its state's block (its step count advances
+    on every rank), and ``Parallel.gather_blocks`` makes ``theta`` whole on every rank. With ``guard``
+    (``npae.training.apply_update``) nothing is updated on any rank, and the loss is NaN,
+    unless the loss and every block are finite. The optimizer's state is current only in
+    each rank's block: ``Parallel.gather_optimizer`` (at the end of ``run_parallel``, and
+    before ``sync_optimizer``) makes it whole.
+
+    Parameters
+    ----------
+    parallel : Parallel
+        The training's view of the communicator (``size > 1``).
+    gradient : callable
+        ``gradient(local_rows) -> (loss, parts)``, filling ``grad``.
+    update : callable
+        ``update(grad, block)``: the optimizer's step of ``theta[block]`` by its gradient.
+    grad : ndarray of shape (n_params,)
+        The model's gradient buffer (``net.grad``; it keeps this rank's own gradient).
+    generator : ShardedGenerator
+        The generator ``gradient`` draws from.
+    theta : ndarray of shape (n_params,)
+        The parameters, contiguous: gathered after each update.
+    optimizer : npae.optim.SGD or npae.optim.Adam
+        The optimizer ``update`` steps (registered with ``parallel`` as sharded).
+
+    Attributes
+    ----------
+    block : slice
+        This rank's block of theta (``partition``).
+
+    Examples
+    --------
+    >>> from npae.parallel import Parallel, ShardedStep
+    >>> from mpi4py import MPI  # doctest: +SKIP
+    >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
+    >>> step = ShardedStep(parallel, gradient, update, net.grad, generator, net.theta, optimizer)  # doctest: +SKIP
+    >>> loss, parts = step(rows)  # doctest: +SKIP
+    """
+
+    def __init__(self, parallel, gradient, update, grad, generator, theta, optimizer):
+        if theta.size != grad.size or not theta.flags.c_contiguous:
+            raise ValueError(f"theta ({theta.size} entries) must be contiguous and of grad's size ({grad.size})")
+        self.parallel, self.gradient, self.update, self.grad = parallel, gradient, update, grad
+        self.generator, self.theta = generator, theta
+        self.counts, starts = partition(grad.size, parallel.size)
+        self.block = slice(int(starts[parallel.rank]), int(starts[parallel.rank] + self.counts[parallel.rank]))
+        self.send = np.empty_like(grad)  # this rank's weighted gradient, when the ranks' weights differ
+        self.mine = np.empty(self.counts[parallel.rank], grad.dtype)  # the summed gradient of its block
+        self.keys = self.small = None
+        parallel._sharded[id(optimizer)] = optimizer
+
+    def __call__(self, rows, guard=False):
+        par, MPI = self.parallel, self.parallel.MPI
+        local = self.generator.begin(rows)
+        loss, parts = self.gradient(local)
+        n_local, n_global = len(local), len(rows)
+        if self.keys is None:  # the loss terms' names, once: rank 0 always has rows
+            self.keys = par.comm.bcast(list(parts) if par.is_root else None, root=0)
+            self.small = np.empty(len(self.keys) + 3, dtype=np.float64)
+        keys, small = self.keys, self.small
+        # every rank has the same rows' count (hence weight): the block is scaled once summed,
+        # and the gradient goes as it is (no weighted copy of it)
+        alike = n_global % par.size == 0
+        weight = n_local / n_global
+        if n_local:
+            if list(parts) != keys:
+                raise RuntimeError(f"rank {par.rank}'s loss terms {list(parts)} are not rank 0's {keys}")
+            if not alike:
+                np.multiply(self.grad, weight, out=self.send)
+            small[0] = float(loss) * weight
+            small[1:-2] = [float(parts[key]) * weight for key in keys]
+        else:
+            self.send[:] = 0.0
+            small[:-2] = 0.0
+        par.comm.Reduce_scatter(self.grad if alike else self.send, self.mine, recvcounts=self.counts, op=MPI.SUM)
+        if alike:
+            self.mine *= weight
+        small[-2] = n_local
+        small[-1] = 0.0 if not guard or all_finite(self.mine) else 1.0  # this rank's block
+        par.comm.Allreduce(MPI.IN_PLACE, small, op=MPI.SUM)
+        if small[-2] != n_global:
+            raise RanksDisagree(f"the ranks' rows of a minibatch of {n_global} add up to {small[-2]:g}: "
+                                "every rank must pass the same data and settings")
+        loss, parts = float(small[0]), {key: float(small[1 + i]) for i, key in enumerate(keys)}
+        if guard and not (np.isfinite(loss) and small[-1] == 0):  # apply_update's rule; every rank alike
+            return (loss if not np.isfinite(loss) else float("nan")), parts
+        self.update(self.mine, self.block)
+        par.gather_blocks(self.theta)
+        return loss, parts
 
 
 class ShardedGenerator:

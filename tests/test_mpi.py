@@ -3,10 +3,13 @@
 The main test: two ranks under ``mpiexec -n 2 python -m mpi4py`` train every estimator to
 the model one process trains with the same settings (float64, up to the order of the
 floating-point sums), with validation, early stopping and the learning-rate schedule on;
-and both ranks hold the same weights bit for bit. Then: a failing rank ends the job
-instead of hanging it, ranks given different data are refused, only rank 0 writes,
-a divergence is raised on every rank, ``npae train`` runs under mpiexec, and one rank
-(``COMM_SELF``) is bit for bit the one-process fit.
+both ranks hold the same weights bit for bit, and after ``fit`` and ``partial_fit`` the
+same optimizer state as one process (the update is sharded among the ranks, its state
+gathered at the end). Then: a guarded step whose summed gradient is not finite in one
+rank's block only is skipped on every rank, a failing rank ends the job instead of hanging
+it, ranks given different data are refused, only rank 0 writes, a divergence is raised on
+every rank, ``npae train`` runs under mpiexec, and one rank (``COMM_SELF``) is bit for bit
+the one-process fit.
 
 Every MPI job runs as a subprocess with a timeout. Skipped without mpi4py and mpiexec
 (``pip install "npae[mpi]"``), unless NPAE_REQUIRE_MPI=1 (CI), where that fails.
@@ -117,6 +120,12 @@ comm = MPI.COMM_WORLD
 configs, out = json.loads(open(sys.argv[1]).read()), sys.argv[2]
 X, y = load_digits()
 X, y = X[:{n}], y[:{n}]
+
+def state(model):  # the optimizer's state, whole on every rank after a training call
+    opt = getattr(model, "_optimizer", None)
+    arrays = {{name: getattr(opt, name) for name in ("m", "v", "velocity") if getattr(opt, name, None) is not None}}
+    return dict(arrays, t=-1 if opt is None else opt.t)
+
 for name, (kind, params) in configs.items():
     model = getattr(npae, kind)(**params)
     if kind == "Classifier":
@@ -124,14 +133,29 @@ for name, (kind, params) in configs.items():
     else:
         model.fit(X, comm=comm)
     np.savez(f"{{out}}/{{name}}.{{comm.rank}}.npz", theta=model.network_.theta,
-             history=json.dumps(model.history_), n_iter=model.n_iter_)
+             history=json.dumps(model.history_), n_iter=model.n_iter_, **state(model))
 # partial_fit: random_state=None on every rank (rank 0's start is broadcast), then twice more
 model = npae.Autoencoder(hidden=(8,), batch_size=50, dtype="float64", n_threads=1)
 for _ in range(3):
     model.partial_fit(X, comm=comm)
 np.savez(f"{{out}}/partial_fit.{{comm.rank}}.npz", theta=model.network_.theta,
          history=json.dumps(model.history_), n_iter=model.n_iter_)
+# partial_fit from a seed, three calls, to compare with one process (967 parameters: the
+# ranks' blocks of 483 and 484 entries)
+for name, params in {partial}.items():
+    model = npae.Autoencoder(**params)
+    for _ in range(3):
+        model.partial_fit(X, comm=comm)
+    np.savez(f"{{out}}/{{name}}.{{comm.rank}}.npz", theta=model.network_.theta, **state(model))
 """
+
+#: partial_fit from a seed (compared with one process): Adam on the kernels, SGD's momentum on NumPy
+PARTIAL = {
+    "partial_adam": dict(hidden=(7,), batch_size=50, random_state=0, dtype="float64", n_threads=1,
+                         backend="numba"),
+    "partial_sgd": dict(hidden=(7,), batch_size=50, random_state=0, dtype="float64", n_threads=1,
+                        backend="numpy", optimizer="sgd", learning_rate=0.1, momentum=0.9),
+}
 
 
 def one_process(kind, params, X, y):
@@ -141,10 +165,24 @@ def one_process(kind, params, X, y):
     return model.fit(X, y) if kind == "Classifier" else model.fit(X)
 
 
+def assert_same_optimizer_state(ranks, reference, name):
+    """Both ranks' optimizer state (saved by the job) equals each other's bit for bit and
+    ``reference``'s (the one-process model's) up to the rounding of the sums."""
+    opt = getattr(reference, "_optimizer", None)
+    assert int(ranks[0]["t"]) == int(ranks[1]["t"]) == (-1 if opt is None else opt.t), f"{name}: step count"
+    for key in ("m", "v", "velocity"):
+        expected = getattr(opt, key, None)
+        assert (key in ranks[0]) == (expected is not None), f"{name}: {key}"
+        if expected is not None:
+            np.testing.assert_array_equal(ranks[0][key], ranks[1][key], err_msg=f"{name} {key}: ranks disagree")
+            np.testing.assert_allclose(ranks[0][key], expected, rtol=1e-8, atol=1e-13, err_msg=f"{name} {key}")
+
+
 def test_two_ranks_train_the_one_process_model(mpi, tmp_path, digits):
     configs = {name: (kind, dict(COMMON, **params)) for name, (kind, params) in CONFIGS.items()}
     (tmp_path / "configs.json").write_text(json.dumps(configs))
-    proc = run_mpi(tmp_path, EQUIVALENCE_JOB.format(n=N_ROWS), tmp_path / "configs.json", tmp_path)
+    proc = run_mpi(tmp_path, EQUIVALENCE_JOB.format(n=N_ROWS, partial=repr(PARTIAL)), tmp_path / "configs.json",
+                   tmp_path)
     assert proc.returncode == 0, proc.stderr
     X, y = digits[0][:N_ROWS], digits[1][:N_ROWS]
     stopped_early = False
@@ -157,6 +195,7 @@ def test_two_ranks_train_the_one_process_model(mpi, tmp_path, digits):
         assert int(ranks[0]["n_iter"]) == reference.n_iter_, f"{name}: stopped at another epoch"
         np.testing.assert_allclose(ranks[0]["theta"], reference.network_.theta, rtol=1e-9, atol=1e-11,
                                    err_msg=name)
+        assert_same_optimizer_state(ranks, reference, name)
         for key, values in reference.history_.items():
             if key != "seconds":
                 np.testing.assert_allclose(history[key], values, rtol=1e-9, atol=1e-12, err_msg=f"{name} {key}")
@@ -166,6 +205,17 @@ def test_two_ranks_train_the_one_process_model(mpi, tmp_path, digits):
     ranks = [np.load(tmp_path / f"partial_fit.{r}.npz") for r in (0, 1)]
     np.testing.assert_array_equal(ranks[0]["theta"], ranks[1]["theta"])
     assert int(ranks[0]["n_iter"]) == 3
+    import npae
+
+    for name, params in PARTIAL.items():
+        ranks = [np.load(tmp_path / f"{name}.{r}.npz") for r in (0, 1)]
+        reference = npae.Autoencoder(**params)
+        for _ in range(3):
+            reference.partial_fit(X)
+        np.testing.assert_array_equal(ranks[0]["theta"], ranks[1]["theta"], err_msg=f"{name}: ranks disagree")
+        np.testing.assert_allclose(ranks[0]["theta"], reference.network_.theta, rtol=1e-9, atol=1e-11,
+                                   err_msg=name)
+        assert_same_optimizer_state(ranks, reference, name)
 
 
 def _same_but_seconds(ranks):
@@ -173,6 +223,84 @@ def _same_but_seconds(ranks):
     for h in histories:
         h.pop("seconds", None)
     return histories[0] == histories[1]
+
+
+# ---------------------------------------------------------------------------- the sharded update's guard
+GUARD_JOB = """
+import sys
+import numpy as np
+from mpi4py import MPI
+import npae
+from npae.datasets import load_digits
+from npae.errors import DivergenceError
+from npae.parallel import partition
+
+comm = MPI.COMM_WORLD
+report = open(f"{sys.argv[1]}.{comm.rank}", "w")
+X = load_digits()[0][:64]
+for backend in ("numba", "numpy"):
+    model = npae.Autoencoder(hidden=(7,), batch_size=64, random_state=0, dtype="float64", n_threads=1,
+                             backend=backend)
+    model.partial_fit(X, comm=comm)  # one minibatch, Adam: partial_fit's guarded step
+    opt, theta = model._optimizer, model.network_.theta.copy()
+    before = (opt.t, opt.m.copy(), opt.v.copy())
+    # rank 0 makes its gradient infinite at an entry of rank 1's block, whose summed block alone
+    # is then not finite: every rank must skip the update
+    counts, starts = partition(theta.size, comm.size)
+    inside = int(starts[1] + counts[1] // 2)
+    halves = model._gradient_step
+
+    def poisoned(X, optimizer, rng):
+        gradient, update = halves(X, optimizer, rng)
+
+        def poisoned_gradient(rows):
+            loss, parts = gradient(rows)
+            if comm.rank == 0:
+                model.network_.grad[inside] = np.inf
+            return loss, parts
+        return poisoned_gradient, update
+
+    model._gradient_step = poisoned
+    try:
+        model.partial_fit(X, comm=comm)
+        print(f"{backend}: no error", file=report)
+    except DivergenceError as exc:
+        print(f"{backend}: diverged: {str(exc).split('.')[0]}", file=report)
+    same = (np.array_equal(model.network_.theta, theta) and opt.t == before[0]
+            and np.array_equal(opt.m, before[1]) and np.array_equal(opt.v, before[2]))
+    print(f"{backend}: unchanged {same}", file=report)
+report.close()
+"""
+
+
+def test_a_non_finite_block_skips_the_guarded_update_on_every_rank(mpi, tmp_path):
+    """partial_fit of one minibatch with Adam is a guarded step: under the sharded update no
+    rank holds the whole summed gradient, so each checks its block and the ranks sum their
+    verdicts; a gradient infinite only in rank 1's block leaves theta and the optimizer's
+    state as they were on both ranks, and raises the divergence on both."""
+    proc = run_mpi(tmp_path, GUARD_JOB, tmp_path / "report", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    reports = [(tmp_path / f"report.{rank}").read_text().splitlines() for rank in (0, 1)]
+    assert reports[0] == reports[1]
+    for backend in ("numba", "numpy"):
+        assert f"{backend}: diverged: training diverged at epoch 2, batch 1: the loss or its gradient became nan" \
+            in reports[0], reports[0]
+        assert f"{backend}: unchanged True" in reports[0], reports[0]
+
+
+def test_blocks_cover_theta_in_equal_parts_and_a_remainder():
+    """``partition`` (the blocks of the sharded update) for lengths the ranks do not divide:
+    contiguous and covering, ``n // size`` entries each, the last rank's with the remainder
+    (fewer than ``size`` entries) too."""
+    from npae.parallel import partition
+
+    for n in (0, 1, 2, 5, 967, 1001, 2_837_314, 2_837_315):
+        for size in (1, 2, 3, 4, 7):
+            counts, starts = partition(n, size)
+            assert counts.sum() == n and len(counts) == len(starts) == size, (n, size)
+            np.testing.assert_array_equal(starts, np.concatenate([[0], np.cumsum(counts)[:-1]]))
+            np.testing.assert_array_equal(counts[:-1], n // size)
+            assert 0 <= counts[-1] - n // size < size, (n, size)
 
 
 # ---------------------------------------------------------------------------- failures

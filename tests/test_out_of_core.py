@@ -126,17 +126,23 @@ def test_array_like_trains_the_model_trained_in_memory(array_like, make_model):
     agree to float32's rounding (a file is read in chunks of PREDICT_CHUNK rows, data in
     memory in larger ones, and BLAS rounds a product's rows differently with their number).
     The rows are wide, so that 1,100 of them are more than one chunk of the checks' reads
-    (and more than one of transform's)."""
+    (and more than one of transform's). A stacked model's later layers pretrain on codes
+    computed a minibatch at a time from a file (in memory: in one product), so it agrees to
+    float32's rounding only."""
     X = _data(1100, 512).astype(np.float32)
     A = array_like(X)
     assert chunk_rows(A) < len(X)
     model, reference = make_model().fit(A), make_model().fit(X)
-    np.testing.assert_array_equal(model.network_.theta, reference.network_.theta)
+    same_weights = np.testing.assert_array_equal
+    if isinstance(model, StackedAutoencoder):
+        def same_weights(actual, desired):
+            np.testing.assert_allclose(actual, desired, rtol=1e-5, atol=1e-6)
+    same_weights(model.network_.theta, reference.network_.theta)
     np.testing.assert_allclose(model.transform(A), reference.transform(X), rtol=2e-6, atol=1e-6)
     np.testing.assert_allclose(model.score_samples(A), reference.score_samples(X), rtol=2e-6, atol=1e-7)
     model.partial_fit(A)
     reference.partial_fit(X)
-    np.testing.assert_array_equal(model.network_.theta, reference.network_.theta)
+    same_weights(model.network_.theta, reference.network_.theta)
 
 
 def test_float64_array_like_trains_a_float32_model_as_the_array(h5_array):
@@ -159,7 +165,7 @@ def test_array_like_as_validation_data(h5_array):
 
 
 def test_classifier_reads_an_array_like(h5_array):
-    """The classifier converts an array-like whole (its data are as in memory)."""
+    """The classifier reads an array-like a minibatch at a time and trains what it trains in memory."""
     X = _data(600, 8).astype(np.float32)
     y = (X[:, 0] > 0.5).astype(int)
     clf = Classifier(hidden=(8,), epochs=2, random_state=0).fit(h5_array(X), y)

@@ -876,7 +876,7 @@ default "sigmoid"
             loss, parts, _ = autoencoder_objective(net, X_in, Xb, objective, rng)
             return loss, parts
 
-        return gradient, lambda grad: optimizer.step(net.theta, grad)
+        return gradient, lambda grad, block=None: optimizer.step(net.theta, grad, block)
 
     def _check_parallel(self, parallel):
         """Refuse, on every rank alike, what one all-reduce per step cannot train exactly."""
@@ -923,7 +923,7 @@ default "sigmoid"
             parallel.sync_optimizer(optimizer)
             generator = parallel.generator(self._rng)
             gradient, update = self._gradient_step(X, optimizer, generator)
-            step = parallel.training_step(gradient, update, net.grad, generator)
+            step = parallel.training_step(gradient, update, net.grad, generator, net.theta, optimizer)
         validate = None
         if X_val is not None and parallel is None:
             def validate():

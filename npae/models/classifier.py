@@ -7,7 +7,8 @@ trained on the softmax cross-entropy
     L = -mean_i log softmax(z_i)[y_i]   (+ weight_decay / 2 * sum ||W||^2).
 
 ``freeze_encoder=True`` keeps the encoder's weights fixed: the codes are computed
-once and only the head is trained; with ``hidden=()`` that is a linear probe
+once (for data in a file, as each minibatch reads its rows) and only the head is
+trained; with ``hidden=()`` that is a linear probe
 (multinomial logistic regression on the codes). Otherwise the whole network is
 fine-tuned end to end, starting from the encoder's weights.
 """
@@ -26,10 +27,10 @@ from ..losses import softmax, softmax_cross_entropy, softmax_cross_entropy_per_s
 from ..network import LayerSpec, Network, count_params
 from ..objectives import Objective, classifier_objective
 from ..optim import make_optimizer
-from ..training import lr_decay, lr_milestones, run_epochs, split_validation
+from ..training import gather_rows, lr_decay, lr_milestones, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
-                          check_training_options, feature_names, history_from_file)
-from .autoencoder import PREDICT_CHUNK, Autoencoder
+                          check_training_options, chunk_rows, feature_names, history_from_file, is_array_like)
+from .autoencoder import PREDICT_CHUNK, Autoencoder, in_memory
 from .base import BaseEstimator
 
 
@@ -37,7 +38,88 @@ def predict_in_chunks(net, X, prepare=None):
     """net's output on X, PREDICT_CHUNK rows at a time (each chunk passed through ``prepare``
     first, if given), so memory stays bounded for large or memory-mapped X."""
     prepare = prepare or (lambda chunk: chunk)
-    return np.concatenate([net.predict(prepare(X[i:i + PREDICT_CHUNK])) for i in range(0, len(X), PREDICT_CHUNK)])
+    return np.concatenate([net.predict(prepare(X[i:i + PREDICT_CHUNK]))
+                           for i in range(0, X.shape[0], PREDICT_CHUNK)])
+
+
+def check_rows(X, dtype, **options):
+    """``check_array`` of X (``options`` are its keywords) as ``Autoencoder._check_data`` does it:
+    a memmap, or an array-like read by rows (an h5py dataset, a zarr array: ``is_array_like``),
+    is checked chunk by chunk and returned as it is, to be read a minibatch or a chunk of rows at
+    a time (``in_memory`` tells it apart); anything else becomes one array of ``dtype``."""
+    keep = isinstance(X, np.memmap) or is_array_like(X)
+    X = check_array(X, dtype=None if keep else dtype, **options)
+    return X.astype(dtype, copy=False) if in_memory(X) else X  # a small array-like is read whole
+
+
+class EncodedRows:
+    """Rows of X passed through frozen layers when they are read, never all at once.
+
+    A row-indexable view of shape (n, width) and dtype ``dtype``: ``view[key]`` (a slice, or
+    increasing row indices as h5py's) reads rows ``rows[key]`` of X (``key`` itself when
+    ``rows`` is None), converts them to ``dtype`` and returns ``encode`` of them (the rows
+    themselves when ``encode`` is None). It is an array-like as ``npae.validation.is_array_like``
+    sees one, so the training loop, which reads a file a minibatch at a time, trains the
+    layers above frozen ones (a stacked autoencoder's next layer, a classifier's head) on the
+    codes of a file with memory of the order of a minibatch, where codes held in memory would
+    take n x width. The price: the codes are computed again at every read, so in memory
+    precomputing them once stays the faster path. X is read ``chunk_rows(X)`` rows at a time,
+    so a large read (a check's chunk of rows) holds at most one read's worth of X.
+
+    Parameters
+    ----------
+    X : ndarray or array-like of shape (N, n_features)
+        The data: a memmap, an h5py dataset, a zarr array (anything ``gather_rows`` reads).
+    encode : callable or None
+        ``encode(block) -> codes``: (m, n_features) of ``dtype`` -> (m, width); None: identity.
+    width : int
+        The number of columns ``encode`` returns (n_features when it is None).
+    dtype : numpy dtype
+        The dtype the rows are converted to before ``encode``, and of the codes.
+    rows : ndarray of int or None, default None
+        The rows of X the view holds, in order (e.g. the training rows); None: all of them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.models.classifier import EncodedRows
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> view = EncodedRows(X, lambda B: B.sum(axis=1, keepdims=True), 1, np.float32, rows=np.array([1, 3, 5]))
+    >>> view.shape, view.dtype
+    ((3, 1), dtype('float32'))
+    >>> view[1:3].ravel().tolist(), view[np.array([0, 2])].ravel().tolist()
+    ([13.0, 21.0], [5.0, 21.0])
+    """
+
+    def __init__(self, X, encode, width, dtype, rows=None):
+        self._X, self._encode, self._rows = X, encode, rows
+        self.shape = (X.shape[0] if rows is None else len(rows), int(width))
+        self.dtype = np.dtype(dtype)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            index = np.arange(*key.indices(self.shape[0]))
+        else:
+            index = np.asarray(key)
+            if isinstance(key, tuple) or index.ndim != 1 or (index.size and index.dtype.kind not in "iu"):
+                raise TypeError(f"{type(self).__name__} is indexed by rows: a slice or a 1-D array of row "
+                                f"indices; got {key!r}")
+        if self._rows is not None:
+            index = self._rows[index]
+        out = np.empty((len(index), self.shape[1]), self.dtype)
+        step = chunk_rows(self._X)
+        for i in range(0, len(index), step):
+            part = index[i:i + step]
+            if len(part) > 1 and np.all(np.diff(part) == 1):  # a run of rows: one slice read
+                block = self._X[int(part[0]):int(part[-1]) + 1]
+            else:
+                block = gather_rows(self._X, part)
+            block = np.asarray(block, dtype=self.dtype)
+            out[i:i + len(part)] = block if self._encode is None else self._encode(block)
+        return out
 
 
 def check_labels(y, n_samples, name="y"):
@@ -104,9 +186,10 @@ class Classifier(BaseEstimator):
         copied with their weights; the encoder itself is never modified. None: the
         network starts at the input.
     freeze_encoder : bool, default False
-        True: the encoder's weights stay fixed, its codes are computed once and only the
-        layers after it are trained (with ``hidden=()``, a linear probe: multinomial
-        logistic regression on the codes). False: the whole network is fine-tuned end to
+        True: the encoder's weights stay fixed, its codes are computed once (for data in
+        a file: as each minibatch reads its rows) and only the layers after it are
+        trained (with ``hidden=()``, a linear probe: multinomial logistic regression on
+        the codes). False: the whole network is fine-tuned end to
         end, starting from the encoder's weights. No effect without ``encoder``.
     activation : {"relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus", "linear"}, \
 default "relu"
@@ -296,9 +379,17 @@ default "relu"
             for p, value in zip(target.params(), encoder_theta):
                 p[...] = value
 
-    def _features(self, X):
-        """What the trainable network sees: X, or its frozen codes (computed in chunks)."""
-        return X if self.encoder_network_ is None else predict_in_chunks(self.encoder_network_, X)
+    def _features(self, X, lazily=False):
+        """What the trainable network sees: X, or its frozen codes, computed once, in chunks.
+        ``lazily`` (for X in a file: a memmap, an h5py dataset, a zarr array): a view that
+        reads the rows asked for, a chunk at a time, in the model's dtype, and computes their
+        codes (``EncodedRows``), so that training holds no n x code-size array of codes, and
+        the validation rows are gathered without a copy in the file's dtype."""
+        encoder = self.encoder_network_
+        if lazily:
+            return EncodedRows(X, None if encoder is None else encoder.predict, self.network_.specs[0].n_in,
+                               self.network_.dtype)
+        return X if encoder is None else predict_in_chunks(encoder, X)
 
     # ------------------------------------------------------------ training
     def fit(self, X, y, *, validation_data=None, comm=None):
@@ -307,7 +398,9 @@ default "relu"
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The training data; with an ``encoder``, n_features must be the encoder's.
+            The training data; with an ``encoder``, n_features must be the encoder's. A
+            memmap, an h5py dataset or a zarr array is read a minibatch at a time (and a
+            frozen encoder's codes computed as the rows are read), never whole.
         y : array-like of shape (n_samples,)
             Class labels (integers or strings, at least two distinct ones); a column
             vector is raveled with a ``DataConversionWarning``.
@@ -350,8 +443,9 @@ default "relu"
             return run_parallel(self, comm, self.fit, X, y, validation_data=validation_data)
         hidden, dtype = self._validate_params()
         names = feature_names(X)
-        X = check_array(X, dtype=dtype, estimator=type(self).__name__)
-        y = check_labels(y, len(X))
+        X = check_rows(X, dtype, estimator=type(self).__name__)
+        n = X.shape[0]
+        y = check_labels(y, n)
         classes, y_index = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise DataError(f"y has one class ({classes.tolist()}); a classifier needs at least two")
@@ -373,16 +467,18 @@ default "relu"
         self.__dict__.pop("feature_names_in_", None)  # a refit on an array keeps no names of an earlier fit
         if names is not None:
             self.feature_names_in_ = names
-        features = self._features(X)
+        features = self._features(X, lazily=not in_memory(X))
         Y = np.eye(len(classes), dtype=dtype)[y_index]
         if validation_data is not None:
             X_val = self._features(X_val)
             Y_val = np.eye(len(classes), dtype=dtype)[val_index]
-            train_idx = np.arange(len(X))
+            train_idx = np.arange(n)
         else:
             fraction = self.validation_fraction or (0.1 if self.early_stopping else 0.0)
-            train_idx, val_idx = split_validation(len(X), fraction, rng)
-            X_val, Y_val = (None, None) if val_idx is None else (features[val_idx], Y[val_idx])
+            train_idx, val_idx = split_validation(n, fraction, rng)
+            X_val, Y_val = None, None
+            if val_idx is not None:  # the validation rows (their codes, with a frozen encoder) are gathered once
+                X_val, Y_val = gather_rows(features, val_idx).astype(dtype, copy=False), Y[val_idx]
         net = self.network_
         optimizer = make_optimizer(self.optimizer, net.n_params, net.dtype, self.learning_rate,
                                    momentum=self.momentum, nesterov=self.nesterov)
@@ -396,7 +492,8 @@ default "relu"
         def step(rows):
             if fused is not None:
                 return fused(features, rows, Y)
-            loss, parts, _ = classifier_objective(net, features[rows], Y[rows], wd)
+            loss, parts, _ = classifier_objective(net, gather_rows(features, rows).astype(dtype, copy=False),
+                                                  Y[rows], wd)
             optimizer.step(net.theta, net.grad)
             return loss, parts
 
@@ -405,11 +502,12 @@ default "relu"
                 return fused.gradient(features, rows, Y)
             if not len(rows):
                 return 0.0, {}
-            return classifier_objective(net, features[rows], Y[rows], wd)[:2]
+            return classifier_objective(net, gather_rows(features, rows).astype(dtype, copy=False), Y[rows], wd)[:2]
 
         if parallel is not None:
-            update = fused.optimizer_step if fused is not None else (lambda grad: optimizer.step(net.theta, grad))
-            step = parallel.training_step(gradient, update, net.grad, parallel.generator(rng))
+            update = fused.optimizer_step if fused is not None else (
+                lambda grad, block=None: optimizer.step(net.theta, grad, block))
+            step = parallel.training_step(gradient, update, net.grad, parallel.generator(rng), net.theta, optimizer)
             if X_val is not None:  # each rank scores its block of the validation rows
                 block = parallel.block(len(X_val))
                 X_val, Y_val = X_val[block], Y_val[block]
@@ -444,9 +542,10 @@ default "relu"
     # ------------------------------------------------------------ prediction
     def _logits(self, X):
         check_is_fitted(self)
-        X = check_array(X, dtype=self.network_.dtype, n_features=self.n_features_in_,
-                        estimator=type(self).__name__)
-        return predict_in_chunks(self.network_, X, self._features)
+        dtype = self.network_.dtype
+        X = check_rows(X, dtype, n_features=self.n_features_in_, estimator=type(self).__name__)
+        # a file is read PREDICT_CHUNK rows at a time, each converted to the model's dtype
+        return predict_in_chunks(self.network_, X, lambda chunk: self._features(np.asarray(chunk, dtype=dtype)))
 
     def decision_function(self, X):
         """The logits of X: the output layer's linear outputs.

@@ -4,6 +4,10 @@ With X centred by its column means mu, the SVD X - mu = U S V^T gives the
 principal directions as the rows of V^T; the code of x is (x - mu) V_k and its
 reconstruction z V_k^T + mu. A linear autoencoder with a k-unit code trained on
 squared error learns the same k-dimensional subspace (not the same basis).
+
+X in a file (a memmap, an h5py dataset, a zarr array) is read a chunk of rows at a
+time: the mean and the scatter matrix (X - mu)^T (X - mu) = V S^2 V^T are summed
+over the chunks, and its eigendecomposition gives V and S.
 """
 
 import numbers
@@ -11,8 +15,47 @@ import numbers
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..validation import check_array, check_is_fitted, check_keys, feature_names
+from ..validation import (READ_CHUNK_BYTES, check_array, check_is_fitted, check_keys, chunk_rows, feature_names,
+                          is_array_like)
+from .autoencoder import in_memory
 from .base import BaseEstimator
+
+
+def check_float64(X, name="X", n_features=None):
+    """X checked (``check_array``): in memory, as one float64 array; a memmap or an array-like
+    read by rows (an h5py dataset, a zarr array) as it is, checked chunk by chunk, to be read
+    by ``float64_chunks`` (``in_memory`` tells the two apart)."""
+    keep = isinstance(X, np.memmap) or is_array_like(X)
+    X = check_array(X, dtype=None if keep else np.float64, name=name, n_features=n_features, estimator="PCA")
+    return X.astype(np.float64, copy=False) if in_memory(X) else X  # a small array-like is read whole
+
+
+def float64_chunks(X):
+    """The rows of X in order, as float64 arrays of at most ``chunk_rows(X)`` rows and
+    ``READ_CHUNK_BYTES`` (converted: a float32 chunk takes twice its size in float64)."""
+    step = max(1, min(chunk_rows(X), READ_CHUNK_BYTES // (8 * X.shape[1])))
+    for start in range(0, X.shape[0], step):
+        yield np.asarray(X[start:start + step], dtype=np.float64)
+
+
+def mean_and_scatter(X):
+    """The column means of X and its scatter matrix sum_i (x_i - mean)(x_i - mean)^T, in
+    float64, in one pass over ``float64_chunks(X)``: each chunk's mean and centred scatter are
+    merged into the running ones (Chan, Golub & LeVeque's pairwise update). Summing X^T X and
+    subtracting n mean mean^T at the end would need no merge, but loses the digits the mean
+    shares with the data (all of them for data far from the origin)."""
+    d = X.shape[1]
+    n, mean, scatter = 0, np.zeros(d), np.zeros((d, d))
+    for chunk in float64_chunks(X):
+        m = chunk.shape[0]
+        chunk_mean = chunk.mean(axis=0)
+        centred = chunk - chunk_mean
+        delta = chunk_mean - mean
+        scatter += centred.T @ centred
+        scatter += np.outer(delta, delta * (n * m / (n + m)))
+        mean += delta * (m / (n + m))
+        n += m
+    return mean, scatter
 
 
 class PCA(BaseEstimator):
@@ -23,6 +66,12 @@ class PCA(BaseEstimator):
     V^T, the code of x is ``(x - mean_) @ components_.T`` and its reconstruction
     ``z @ components_ + mean_``. The linear baseline for npae's autoencoders: a linear
     autoencoder with a k-unit code trained on squared error learns the same subspace.
+
+    Data in a file (a memmap, an h5py dataset, a zarr array) are never read whole: ``fit``
+    sums the mean and the d x d scatter matrix ``(X - mean_)^T (X - mean_) = V S^2 V^T``
+    over chunks of rows and takes V and S from its eigendecomposition (the same components
+    to rounding; the squared singular values are then exact to about 1e-16 of the largest
+    one, not of each); ``transform`` and ``score_samples`` read a chunk at a time.
 
     Parameters
     ----------
@@ -78,7 +127,9 @@ class PCA(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The training data (finite numbers).
+            The training data (finite numbers). A memmap, an h5py dataset or a zarr array
+            is read a chunk of rows at a time (its covariance summed over the chunks), never
+            whole.
         y : None
             Ignored; present for scikit-learn's API.
 
@@ -105,7 +156,7 @@ class PCA(BaseEstimator):
         (3, 64, (64,))
         """
         names = feature_names(X)
-        X = check_array(X, dtype=np.float64)
+        X = check_float64(X)
         self.__dict__.pop("feature_names_in_", None)  # a refit on an array keeps no names of an earlier fit
         if names is not None:
             self.feature_names_in_ = names
@@ -115,8 +166,17 @@ class PCA(BaseEstimator):
             raise ParameterError(f"n_components must be a positive integer; got {k!r}")
         if k > min(n, d):
             raise DataError(f"n_components={k} must be at most min(n_samples, n_features) = {min(n, d)}")
-        self.mean_ = X.mean(axis=0)
-        U, S, Vt = np.linalg.svd(X - self.mean_, full_matrices=False)
+        if in_memory(X):
+            self.mean_ = X.mean(axis=0)
+            U, S, Vt = np.linalg.svd(X - self.mean_, full_matrices=False)
+        else:  # a file: memory O(chunk + d^2) where X - mean_ would be a copy of X
+            self.mean_, scatter = mean_and_scatter(X)
+            # scatter = V S^2 V^T: its eigenvalues, largest first, are the squared singular values
+            # (rounding may leave the null ones slightly negative), its eigenvectors the rows of V^T
+            eigenvalues, V = np.linalg.eigh(scatter)
+            r = min(n, d)
+            S = np.sqrt(np.maximum(eigenvalues[::-1][:r], 0.0))
+            Vt = np.ascontiguousarray(V[:, ::-1][:, :r].T)
         # deterministic signs: the largest-magnitude entry of each component is positive
         signs = np.sign(Vt[np.arange(Vt.shape[0]), np.argmax(np.abs(Vt), axis=1)])
         signs[signs == 0] = 1.0
@@ -161,8 +221,10 @@ class PCA(BaseEstimator):
         ((5, 2), dtype('float64'))
         """
         check_is_fitted(self, "components_")
-        X = check_array(X, dtype=np.float64, n_features=self.n_features_in_, estimator="PCA")
-        return (X - self.mean_) @ self.components_.T
+        X = check_float64(X, n_features=self.n_features_in_)
+        if in_memory(X):
+            return (X - self.mean_) @ self.components_.T
+        return np.concatenate([(chunk - self.mean_) @ self.components_.T for chunk in float64_chunks(X)])
 
     def fit_transform(self, X, y=None):
         """Fit the PCA on X, then return the codes of X.
@@ -276,8 +338,12 @@ class PCA(BaseEstimator):
         >>> scores.shape, bool((scores <= 0).all())
         ((4,), True)
         """
-        X = check_array(X, dtype=np.float64)
-        return -np.mean((self.reconstruct(X) - X) ** 2, axis=1)
+        check_is_fitted(self, "components_")
+        X = check_float64(X, n_features=self.n_features_in_)
+        if in_memory(X):
+            return -np.mean((self.reconstruct(X) - X) ** 2, axis=1)
+        return np.concatenate([-np.mean((self.reconstruct(chunk) - chunk) ** 2, axis=1)
+                               for chunk in float64_chunks(X)])
 
     def score(self, X, y=None):
         """The mean of ``score_samples(X)``: the negative mean squared reconstruction error.

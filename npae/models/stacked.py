@@ -2,9 +2,10 @@
 
 For hidden = (h1, ..., hK): train a one-layer autoencoder x -> h1 -> x on the data,
 then one h1 -> h2 -> h1 on its codes, and so on (each code computed once, after its
-layer is trained). Stack the K encoders and the K mirrored decoders into one deep
-autoencoder x -> h1 -> ... -> hK -> ... -> h1 -> x and fine-tune it end to end on
-reconstruction (Hinton & Salakhutdinov 2006; Bengio et al. 2007; Vincent et al. 2010).
+layer is trained; for data in a file, as each minibatch reads its rows, so that
+pretraining holds no codes of all the rows). Stack the K encoders and the K mirrored
+decoders into one deep autoencoder x -> h1 -> ... -> hK -> ... -> h1 -> x and fine-tune
+it end to end on reconstruction (Hinton & Salakhutdinov 2006; Bengio et al. 2007; Vincent et al. 2010).
 
 Each layer may be plain, denoising, contractive or sparse: ``layer_params`` gives
 options for the one-layer autoencoders, either one dict for every layer whose values
@@ -21,7 +22,8 @@ import numpy as np
 
 from ..errors import DataError, ParameterError
 from ..validation import check_number, history_from_file
-from .autoencoder import Autoencoder
+from .autoencoder import Autoencoder, in_memory
+from .classifier import EncodedRows
 from .variants import init_with
 
 #: Options of the deep model that each one-layer autoencoder inherits.
@@ -30,6 +32,19 @@ _SHARED = ("tied", "optimizer", "momentum", "nesterov", "batch_size", "weight_de
 _LAYER_OPTIONS = ("corruption", "noise", "contractive", "contractive_mode", "contractive_noise", "sparsity",
                   "sparsity_target", "sparsity_mode", "weight_decay", "learning_rate", "batch_size", "optimizer",
                   "tied", "dropout")
+
+
+def _encoder_of(layers):
+    """``encode(block)``: rows through the encoders of the fitted one-layer ``layers`` in turn,
+    as their ``transform`` runs them (without its checks: the rows were checked by ``fit``)."""
+    layers = tuple(layers)  # those trained so far, not the ones appended later
+
+    def encode(block):
+        for layer in layers:
+            block = layer._chunked(block, 0, layer.n_encoder_layers_)
+        return block
+
+    return encode
 
 
 class StackedAutoencoder(Autoencoder):
@@ -223,10 +238,15 @@ default "sigmoid"
     Notes
     -----
     Each layer's code is computed once, after that layer is trained, not once per
-    epoch. Layers pretrained tied (``{"tied": True}``) may unroll into an untied deep
-    model: each decoder then starts as its encoder transposed. ``fit`` pretrains;
-    ``partial_fit`` does not (a first ``partial_fit`` starts from a random
-    initialisation). ``save`` keeps ``pretraining_history_`` and ``unrolled_loss_``,
+    epoch. For data in a file (a memmap, an h5py dataset, a zarr array) the codes are
+    instead computed from X's rows as each minibatch reads them, through the layers
+    trained so far: pretraining then holds no n x width array (memory of the order of a
+    minibatch) at the price of encoding the rows again at every read; the model is the
+    one the same rows in memory give, to rounding (BLAS rounds a row's code differently
+    with the number of rows encoded together). Layers pretrained tied (``{"tied": True}``)
+    may unroll into an untied deep model: each decoder then starts as its encoder
+    transposed. ``fit`` pretrains; ``partial_fit`` does not (a first ``partial_fit``
+    starts from a random initialisation). ``save`` keeps ``pretraining_history_`` and ``unrolled_loss_``,
     not ``layer_models_``.
 
     Examples
@@ -314,9 +334,22 @@ default "sigmoid"
         if self.pretrain_epochs == 0:
             self.unrolled_loss_ = None
             return
-        codes = np.asarray(X[np.sort(train_idx)], dtype=net.dtype)
         shared = {name: getattr(self, name) for name in _SHARED}
         parallel = self.__dict__.get("_parallel")
+        train_rows = np.sort(train_idx)
+        # X in a file (a memmap, an HDF5 dataset, a zarr array): each layer trains on views of the
+        # training rows (EncodedRows) that its minibatches read, through the layers below, so
+        # pretraining holds no n x width array of rows or codes (the codes are computed at every
+        # read: memory bought with time). Under comm every rank holds every code instead, broadcast
+        # from rank 0, so the ranks train on the same numbers whatever each node's BLAS rounds.
+        streaming = not in_memory(X) and parallel is None
+
+        def training_rows():  # the training rows, in the model's dtype
+            if streaming:
+                return EncodedRows(X, None, X.shape[1], net.dtype, rows=train_rows)
+            return np.asarray(X[train_rows], dtype=net.dtype)
+
+        codes = training_rows()
         for k in range(depth):
             encoder, decoder = net.specs[k], net.specs[2 * depth - 1 - k]
             # the decoder's output sits where the previous layer's activation (or the data) is
@@ -343,11 +376,20 @@ default "sigmoid"
                 net.param(f"{decoder.name}.W")[...] = (weights.param("decoder.0.W") if "decoder.0.W" in
                                                        weights.param_names else weights.param("encoder.0.W").T)
             net.param(f"{decoder.name}.b")[...] = weights.param("decoder.0.b")
-            if k < depth - 1:
+            if k < depth - 1 and streaming:  # the next layer's rows: X's through the layers trained so far
+                codes = EncodedRows(X, _encoder_of(self.layer_models_), encoder.n_out, net.dtype, rows=train_rows)
+            elif k < depth - 1:
                 codes = layer.transform(codes)  # once per layer, not per epoch
                 if parallel is not None:  # bit for bit rank 0's, whatever each node's BLAS rounds
                     codes = parallel.broadcast(np.ascontiguousarray(codes))
-        self.unrolled_loss_ = float(np.mean(self._reconstruction_losses(np.asarray(X[np.sort(train_idx)]))))
+        del codes  # (in memory, before the training rows are gathered again)
+        rows = training_rows()
+        if streaming:  # a minibatch of rows at a time: the float64 forward pass keeps ~10 arrays of their size
+            losses = np.concatenate([self._reconstruction_losses(rows[i:i + self.batch_size])
+                                     for i in range(0, rows.shape[0], self.batch_size)])
+        else:
+            losses = self._reconstruction_losses(rows)
+        self.unrolled_loss_ = float(np.mean(losses))
 
     # ------------------------------------------------------------ io
     #: saved beside Autoencoder's metadata (files written before 2026-12-02 lack them: a model

@@ -408,7 +408,7 @@ default "relu"
 
         if fused is not None:
             return gradient, fused.optimizer_step
-        return gradient, lambda grad: optimizer.step(net.theta, grad)
+        return gradient, lambda grad, block=None: optimizer.step(net.theta, grad, block)
 
 
     def _validation_loss(self, X_val):
