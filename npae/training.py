@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from .errors import DivergenceError
+from .validation import all_finite
 
 
 def gather_rows(X, rows, out=None):
@@ -409,37 +410,6 @@ def _diverged(theta, restore, result, history, on_divergence, epoch, batch, what
         warnings.warn(msg, RuntimeWarning, stacklevel=4)
         return result
     raise DivergenceError(msg)
-
-
-def all_finite(a):
-    """Whether every value of the 1-D array ``a`` is finite. A NaN or infinity makes the dot
-    product a . a non-finite, so a finite one settles it in one BLAS call, without the (size of
-    ``a``) boolean array; only one that overflows (values beyond 1e19 in float32) looks at each
-    value.
-
-    Parameters
-    ----------
-    a : ndarray of shape (n,)
-        A flat float array (e.g. ``theta``).
-
-    Returns
-    -------
-    bool
-        True when no value is NaN or infinite.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from npae.training import all_finite
-    >>> all_finite(np.array([1.0, -2.0])), all_finite(np.array([1.0, np.nan]))
-    (True, False)
-    >>> all_finite(np.array([1e30, 1.0], dtype=np.float32))
-    True
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.dot(a, a)):
-            return True
-    return bool(np.all(np.isfinite(a)))
 
 
 def apply_update(update, loss, grad, guard=False):

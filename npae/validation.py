@@ -42,6 +42,39 @@ def is_array_like(X):
         return False
 
 
+def all_finite(a):
+    """Whether every value of the float array ``a`` is finite. A NaN or infinity makes the dot
+    product a . a non-finite, so a finite one settles it in one BLAS call, without the (size of
+    ``a``) boolean array; only one that overflows (values beyond 1e19 in float32) looks at each
+    value (and so does an array that is not contiguous, which a flat view cannot cover).
+
+    Parameters
+    ----------
+    a : ndarray
+        A float array (e.g. ``theta``, or a chunk of rows of X).
+
+    Returns
+    -------
+    bool
+        True when no value is NaN or infinite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.validation import all_finite
+    >>> all_finite(np.array([1.0, -2.0])), all_finite(np.array([1.0, np.nan]))
+    (True, False)
+    >>> all_finite(np.array([1e30, 1.0], dtype=np.float32))
+    True
+    """
+    if a.flags.c_contiguous:
+        flat = a.reshape(-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.dot(flat, flat)):
+                return True
+    return bool(np.all(np.isfinite(a)))
+
+
 def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False, estimator=None):
     """Return ``X`` as a 2-D finite array of ``dtype`` (n_samples, n_features).
 
@@ -90,11 +123,12 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
         lo, hi = np.inf, -np.inf
         for start in range(0, A.shape[0], CHECK_CHUNK_ROWS):
             chunk = A[start:start + CHECK_CHUNK_ROWS]
-            # min and max carry any NaN or infinity: both finite settles the chunk in two
-            # passes without a boolean array (and give the range the unit-interval check needs)
-            chunk_lo, chunk_hi = chunk.min(), chunk.max()
-            if np.isfinite(chunk_lo) and np.isfinite(chunk_hi):
-                lo, hi = min(lo, float(chunk_lo)), max(hi, float(chunk_hi))
+            if unit_interval:  # min and max carry any NaN or infinity, and give the range to check
+                chunk_lo, chunk_hi = chunk.min(), chunk.max()
+                if np.isfinite(chunk_lo) and np.isfinite(chunk_hi):
+                    lo, hi = min(lo, float(chunk_lo)), max(hi, float(chunk_hi))
+                    continue
+            elif all_finite(chunk):  # one dot product, no boolean array
                 continue
             finite = np.isfinite(chunk)
             if not finite.all():
@@ -117,7 +151,7 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
             raise DataError(f"{name} has {n_over} value(s) beyond {A.dtype}'s range "
                             f"(±{np.finfo(A.dtype).max:.3g}); the first is {original[r, c]:g} at row {r}, "
                             f"column {c}. Scale the data, or use dtype='float64'")
-        value_range = (lo, hi)
+        value_range = (lo, hi) if unit_interval else None
     if unit_interval:
         _check_unit_interval(A, name, value_range)
     return A

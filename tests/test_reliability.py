@@ -48,17 +48,19 @@ def test_nan_and_inf_are_counted_and_located():
         Autoencoder(**FAST).fit(X)
 
 
+@pytest.mark.parametrize("unit_interval", [False, True])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_each_non_finite_value_is_found_in_any_chunk(bad):
-    """Each chunk of rows is checked by its minimum and maximum: each kind of non-finite value
-    alone, in a later chunk, is found and located."""
+def test_each_non_finite_value_is_found_in_any_chunk(bad, unit_interval):
+    """Each chunk of rows is checked by one dot product (or, when the range is checked too, by
+    its minimum and maximum): each kind of non-finite value alone, in a later chunk, is found
+    and located."""
     from npae.validation import CHECK_CHUNK_ROWS, check_array
 
     X = np.random.default_rng(0).random((CHECK_CHUNK_ROWS + 100, 3))
     X[CHECK_CHUNK_ROWS + 7, 2] = bad
     with pytest.raises(DataError, match=rf"1 NaN or infinite value\(s\); the first is {bad} at row "
                                         rf"{CHECK_CHUNK_ROWS + 7}, column 2"):
-        check_array(X, unit_interval=True)
+        check_array(X, unit_interval=unit_interval)
     X[CHECK_CHUNK_ROWS + 7, 2] = 1.25  # finite: the range the chunks found is the bce check's
     with pytest.raises(DataError, match=r"range over \[.*, 1.25\]"):
         check_array(X, unit_interval=True)
