@@ -1,6 +1,7 @@
 """Input and option checks, run once at the edges (``fit``, ``transform``), never
 in the training loop. Every message says what was wrong and how to fix it."""
 
+import mmap
 import numbers
 
 import numpy as np
@@ -73,6 +74,31 @@ def all_finite(a):
             if np.isfinite(np.dot(flat, flat)):
                 return True
     return bool(np.all(np.isfinite(a)))
+
+
+def in_memory(X):
+    """Whether X is an ndarray whose values are in memory: not a memmap, nor a view of one
+    (``np.asarray`` of a memmap is a plain ndarray over the file's pages)."""
+    if not isinstance(X, np.ndarray):
+        return False
+    while isinstance(X, np.ndarray):
+        if isinstance(X, np.memmap):
+            return False
+        X = X.base
+    return not isinstance(X, mmap.mmap)
+
+
+def check_rows(X, dtype, **options):
+    """``check_array`` for data an estimator reads a minibatch or a chunk of rows at a time:
+    a memmap, or an array-like read by rows (an h5py dataset, a zarr array: ``is_array_like``),
+    is checked chunk by chunk and returned as it is (``in_memory`` tells it apart), converted
+    to ``dtype`` as it is read; anything else, and an array-like small enough to be read whole,
+    becomes one checked array of ``dtype``. ``options``: ``check_array``'s keywords."""
+    keep = isinstance(X, np.memmap) or is_array_like(X)
+    X = check_array(X, dtype=None if keep else dtype, **options)
+    if keep and in_memory(X):  # a small array-like, read whole: checked in dtype as an array is
+        X = check_array(X, dtype=dtype, **options)
+    return X
 
 
 def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False, estimator=None):

@@ -145,6 +145,18 @@ def test_array_like_trains_the_model_trained_in_memory(array_like, make_model):
     same_weights(model.network_.theta, reference.network_.theta)
 
 
+@pytest.mark.parametrize("make_model", [lambda: Autoencoder(hidden=(4,), epochs=1),
+                                        lambda: Classifier(hidden=(4,), epochs=1)], ids=["ae", "classifier"])
+def test_a_small_array_like_is_checked_in_the_model_dtype(make_model):
+    """An array-like small enough to be read whole becomes an array of the model's dtype, with
+    the checks an array gets: float64 values beyond float32's range are an error, not inf."""
+    X = _data(40, 3)
+    X[5, 1] = 1e39
+    y = np.arange(40) % 2
+    with pytest.raises(DataError, match="beyond float32's range"):
+        make_model().fit(RowReader(X), *([y] if isinstance(make_model(), Classifier) else []))
+
+
 def test_float64_array_like_trains_a_float32_model_as_the_array(h5_array):
     """A float64 dataset keeps its dtype; each minibatch is converted as it is read, which is
     what converting the whole array first gives."""

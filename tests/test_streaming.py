@@ -259,7 +259,7 @@ def test_fused_predict_equals_the_reference_forward(rng, dtype, activation):
 def test_in_memory_tells_a_file_backed_array_from_one_in_memory(tmp_path):
     """Inference reads data in memory in large chunks and files in small ones (bounded
     memory): a view of a memmap, such as np.asarray gives, is file-backed too."""
-    from npae.models.autoencoder import in_memory
+    from npae.validation import in_memory
 
     path = tmp_path / "rows.npy"
     np.save(path, np.zeros((10, 3)))

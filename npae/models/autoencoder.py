@@ -11,7 +11,6 @@ keeps the results (fitted attributes end in ``_``).
 """
 
 import inspect
-import mmap
 import numbers
 import numpy as np
 
@@ -30,8 +29,8 @@ from ..penalties import SPARSITY
 from ..training import (gather_rows, lr_decay, lr_milestones, plateau_history, run_epochs, split_validation,
                         starting_rate, step_of)
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option,
-                          check_random_state, check_training_options, data_range, feature_names,
-                          history_from_file, is_array_like)
+                          check_random_state, check_rows, check_training_options, data_range, feature_names,
+                          history_from_file, in_memory)
 from .base import BaseEstimator, available_if
 from .latent import LatentMixin, code_statistics
 
@@ -57,18 +56,6 @@ THRESHOLD_MARGIN = 1e-9
 
 
 _LOSS_OPTIONS = {"auto", *LOSSES} - {"softmax_cross_entropy"}
-
-
-def in_memory(X):
-    """Whether X is an ndarray whose values are in memory: not a memmap, nor a view of one
-    (``np.asarray`` of a memmap is a plain ndarray over the file's pages)."""
-    if not isinstance(X, np.ndarray):
-        return False
-    while isinstance(X, np.ndarray):
-        if isinstance(X, np.memmap):
-            return False
-        X = X.base
-    return not isinstance(X, mmap.mmap)
 
 
 class Autoencoder(LatentMixin, BaseEstimator):
@@ -416,12 +403,11 @@ default "sigmoid"
                          float(self.dropout))
 
     def _check_data(self, X, dtype, name="X", n_features=None, unit_interval=False):
-        """Validate X once. A memmap, or an array-like read by rows (an h5py dataset, a zarr
+        """Validate X once (``check_rows``). A memmap, or an array-like read by rows (an h5py dataset, a zarr
         array: ``is_array_like``), keeps its dtype and is never copied (rows are read and
         converted batch by batch); anything else becomes one array of ``dtype``."""
-        keep = isinstance(X, np.memmap) or is_array_like(X)
-        return check_array(X, dtype=None if keep else dtype, name=name, n_features=n_features,
-                           unit_interval=unit_interval, estimator=type(self).__name__)
+        return check_rows(X, dtype, name=name, n_features=n_features, unit_interval=unit_interval,
+                          estimator=type(self).__name__)
 
     def _resolve_loss(self, X, low, high):
         """loss_ and output_activation_ from the options and the training data's range. A
@@ -853,11 +839,11 @@ default "sigmoid"
         return step_of(gradient, update, self.network_.grad)
 
     def _gradient_step(self, X, optimizer, rng):
-        """The two halves of a data-parallel step (``npae.parallel``), between which the
-        ranks all-reduce: ``gradient(rows) -> (loss, parts)`` fills ``net.grad`` with the
-        gradient of the mean loss over rows ``rows`` of X, drawing its noise from ``rng``
-        (with no rows it makes only the step's draws), and ``update(grad)`` applies the
-        optimizer. The same arithmetic as ``_training_step``, split."""
+        """The two halves of a training step, between which data-parallel ranks sum the
+        gradient (``npae.parallel``): ``gradient(rows) -> (loss, parts)`` fills ``net.grad``
+        with the gradient of the mean loss over rows ``rows`` of X, drawing its noise from
+        ``rng`` (with no rows it makes only the step's draws), and ``update(grad, block=None)``
+        applies the optimizer (to the slice ``block`` of theta when given)."""
         net, objective = self.network_, self._objective()
         corruption, noise, data_range = self.corruption, self.noise, self.data_range_
         fused = self._fused_step(optimizer, rng)

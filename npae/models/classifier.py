@@ -29,8 +29,8 @@ from ..objectives import Objective, classifier_objective
 from ..optim import make_optimizer
 from ..training import gather_rows, lr_decay, lr_milestones, run_epochs, split_validation
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
-                          check_training_options, chunk_rows, feature_names, history_from_file, is_array_like)
-from .autoencoder import PREDICT_CHUNK, Autoencoder, in_memory
+                          check_rows, check_training_options, chunk_rows, feature_names, history_from_file, in_memory)
+from .autoencoder import PREDICT_CHUNK, Autoencoder
 from .base import BaseEstimator
 
 
@@ -40,16 +40,6 @@ def predict_in_chunks(net, X, prepare=None):
     prepare = prepare or (lambda chunk: chunk)
     return np.concatenate([net.predict(prepare(X[i:i + PREDICT_CHUNK]))
                            for i in range(0, X.shape[0], PREDICT_CHUNK)])
-
-
-def check_rows(X, dtype, **options):
-    """``check_array`` of X (``options`` are its keywords) as ``Autoencoder._check_data`` does it:
-    a memmap, or an array-like read by rows (an h5py dataset, a zarr array: ``is_array_like``),
-    is checked chunk by chunk and returned as it is, to be read a minibatch or a chunk of rows at
-    a time (``in_memory`` tells it apart); anything else becomes one array of ``dtype``."""
-    keep = isinstance(X, np.memmap) or is_array_like(X)
-    X = check_array(X, dtype=None if keep else dtype, **options)
-    return X.astype(dtype, copy=False) if in_memory(X) else X  # a small array-like is read whole
 
 
 class EncodedRows:

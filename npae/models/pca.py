@@ -15,19 +15,9 @@ import numbers
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..validation import (READ_CHUNK_BYTES, check_array, check_is_fitted, check_keys, chunk_rows, feature_names,
-                          is_array_like)
-from .autoencoder import in_memory
+from ..validation import (READ_CHUNK_BYTES, check_array, check_is_fitted, check_keys, check_rows, chunk_rows,
+                          feature_names, in_memory)
 from .base import BaseEstimator
-
-
-def check_float64(X, name="X", n_features=None):
-    """X checked (``check_array``): in memory, as one float64 array; a memmap or an array-like
-    read by rows (an h5py dataset, a zarr array) as it is, checked chunk by chunk, to be read
-    by ``float64_chunks`` (``in_memory`` tells the two apart)."""
-    keep = isinstance(X, np.memmap) or is_array_like(X)
-    X = check_array(X, dtype=None if keep else np.float64, name=name, n_features=n_features, estimator="PCA")
-    return X.astype(np.float64, copy=False) if in_memory(X) else X  # a small array-like is read whole
 
 
 def float64_chunks(X):
@@ -156,7 +146,7 @@ class PCA(BaseEstimator):
         (3, 64, (64,))
         """
         names = feature_names(X)
-        X = check_float64(X)
+        X = check_rows(X, np.float64, estimator="PCA")
         self.__dict__.pop("feature_names_in_", None)  # a refit on an array keeps no names of an earlier fit
         if names is not None:
             self.feature_names_in_ = names
@@ -221,7 +211,7 @@ class PCA(BaseEstimator):
         ((5, 2), dtype('float64'))
         """
         check_is_fitted(self, "components_")
-        X = check_float64(X, n_features=self.n_features_in_)
+        X = check_rows(X, np.float64, n_features=self.n_features_in_, estimator="PCA")
         if in_memory(X):
             return (X - self.mean_) @ self.components_.T
         return np.concatenate([(chunk - self.mean_) @ self.components_.T for chunk in float64_chunks(X)])
@@ -339,7 +329,7 @@ class PCA(BaseEstimator):
         ((4,), True)
         """
         check_is_fitted(self, "components_")
-        X = check_float64(X, n_features=self.n_features_in_)
+        X = check_rows(X, np.float64, n_features=self.n_features_in_, estimator="PCA")
         if in_memory(X):
             return -np.mean((self.reconstruct(X) - X) ** 2, axis=1)
         return np.concatenate([-np.mean((self.reconstruct(chunk) - chunk) ** 2, axis=1)

@@ -21,8 +21,8 @@ get_weights, save/load, gradcheck of the unrolled stack).
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..validation import check_number, history_from_file
-from .autoencoder import Autoencoder, in_memory
+from ..validation import check_number, history_from_file, in_memory
+from .autoencoder import Autoencoder
 from .classifier import EncodedRows
 from .variants import init_with
 

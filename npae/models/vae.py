@@ -31,8 +31,8 @@ from ..reparameterization import reparameterize_forward
 from ..parallel import draw
 from ..training import gather_rows
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
-                          check_training_options, data_range, history_from_file)
-from .autoencoder import PREDICT_CHUNK, Autoencoder, in_memory
+                          check_training_options, data_range, history_from_file, in_memory)
+from .autoencoder import PREDICT_CHUNK, Autoencoder
 
 #: Decoder rows (importance samples x data rows) evaluated at once by ``log_likelihood``.
 LIKELIHOOD_BLOCK = 8192
@@ -389,8 +389,9 @@ default "relu"
 
     def _gradient_step(self, X, optimizer, rng):
         """``gradient(rows) -> (loss, parts)`` (the gradient of the mean negative bound over the
-        rows into ``net.grad``; with no rows, only the draws) and ``update(grad)``: the halves of
-        a step between which data-parallel ranks all-reduce (``npae.parallel``)."""
+        rows into ``net.grad``; with no rows, only the draws) and ``update(grad, block=None)``
+        (the optimizer, on the slice ``block`` of theta when given): the halves of a step
+        between which data-parallel ranks sum the gradient (``npae.parallel``)."""
         net, fused = self.network_, self._fused_step(optimizer, rng)
 
         def gradient(rows):
