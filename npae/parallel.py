@@ -53,7 +53,7 @@ import zlib
 import numpy as np
 
 from .errors import DataError, DivergenceError, ParameterError
-from .training import all_finite, apply_update
+from .training import apply_update, held_back_loss, step_is_finite
 
 
 class RanksDisagree(DataError):
@@ -812,14 +812,17 @@ class ShardedStep:
         if alike:
             self.mine *= weight
         small[-2] = n_local
-        small[-1] = 0.0 if not guard or all_finite(self.mine) else 1.0  # this rank's block
+        small[-1] = 0.0
+        if guard:  # this rank's share of the gradient's squared norm (summed below: every rank decides alike)
+            with np.errstate(over="ignore", invalid="ignore"):
+                small[-1] = np.dot(self.mine, self.mine)
         par.comm.Allreduce(MPI.IN_PLACE, small, op=MPI.SUM)
         if small[-2] != n_global:
             raise RanksDisagree(f"the ranks' rows of a minibatch of {n_global} add up to {small[-2]:g}: "
                                 "every rank must pass the same data and settings")
         loss, parts = float(small[0]), {key: float(small[1 + i]) for i, key in enumerate(keys)}
-        if guard and not (np.isfinite(loss) and small[-1] == 0):  # apply_update's rule; every rank alike
-            return (loss if not np.isfinite(loss) else float("nan")), parts
+        if guard and not step_is_finite(loss, small[-1], self.theta.dtype):  # apply_update's rule
+            return held_back_loss(loss, self.theta.dtype), parts
         self.update(self.mine, self.block)
         par.gather_blocks(self.theta)
         return loss, parts

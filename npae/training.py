@@ -12,12 +12,13 @@ one optimizer step on the rows ``indices`` of the training data, and
   ``DivergenceError`` (or warns, with ``on_divergence="warn"``);
 * Ctrl-C (``KeyboardInterrupt``) restores the weights of the last completed
   epoch and propagates;
-* an epoch of one minibatch (a ``partial_fit`` on a stream's batch) with a *guarded* step
-  keeps no copy of the weights: the step applies no update unless its loss and gradient are
-  finite (``apply_update``), and Adam's update of finite weights by a finite gradient is
-  finite (its step is at most about ``learning_rate`` times a constant), so the weights
-  before the step are never lost: a diverging step leaves them as they were, and an
-  interrupt leaves them before or after the one step, both finite;
+* an epoch of one minibatch (a ``partial_fit`` on a stream's batch) with a *guarded* step,
+  and neither validation, checkpoint nor early stopping, keeps no copy of the weights: the
+  step applies no update unless its loss and gradient are finite (``apply_update``), and
+  Adam's update of finite weights by a finite gradient is finite (its step is at most about
+  ``learning_rate`` times a constant), so the weights before the step are never lost: a
+  diverging step leaves them as they were. Ctrl-C in the few instructions between the step
+  and its epoch's record leaves the step's weights with the epoch unrecorded;
 * with early stopping the best epoch's weights are restored at the end;
 * with ``lr_decay=(patience, factor)``, the optimizer's learning rate is multiplied
   by ``factor`` after every ``patience`` epochs in a row without a better monitored
@@ -412,10 +413,46 @@ def _diverged(theta, restore, result, history, on_divergence, epoch, batch, what
     raise DivergenceError(msg)
 
 
+def step_is_finite(loss, squared_norm, dtype):
+    """A guarded step's rule (``apply_update``, and the data-parallel step that sums the
+    squared norm over its ranks): the loss and the gradient's squared norm are finite in the
+    weights' ``dtype``. A NaN or infinite entry makes the squared norm so; so does a gradient
+    so large that its square overflows (a norm beyond about 1e19 in float32), which Adam's
+    second moment could not hold (it would freeze those weights at inf).
+
+    Parameters
+    ----------
+    loss : float
+        The step's loss.
+    squared_norm : float
+        The gradient's squared norm, ``grad . grad``.
+    dtype : numpy dtype
+        The weights' dtype.
+
+    Returns
+    -------
+    bool
+        Whether the update may be applied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import step_is_finite
+    >>> step_is_finite(0.5, 4.0, np.float32), step_is_finite(0.5, np.inf, np.float32)
+    (True, False)
+    >>> step_is_finite(1e39, 4.0, np.float32), step_is_finite(1e39, 4.0, np.float64)
+    (False, True)
+    """
+    to = np.dtype(dtype).type
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(to(loss)) and np.isfinite(to(squared_norm)))
+
+
 def apply_update(update, loss, grad, guard=False):
-    """``update(grad)`` (an optimizer step), unless ``guard`` and the loss or the gradient is
-    NaN or infinite: then nothing is updated. Returns the loss to report: NaN for a finite
-    loss whose gradient was not finite, so that the training loop sees the divergence.
+    """``update(grad)`` (an optimizer step), unless ``guard`` and the step is not finite
+    (``step_is_finite``: the loss, or the gradient's squared norm): then nothing is updated.
+    Returns the loss to report: NaN for a finite loss whose gradient was held back, so that
+    the training loop sees the divergence.
 
     Parameters
     ----------
@@ -426,7 +463,7 @@ def apply_update(update, loss, grad, guard=False):
     grad : ndarray of shape (n_params,)
         The gradient the update would apply.
     guard : bool, default=False
-        Check the loss and the gradient first (``all_finite``: one dot product).
+        Check the loss and the gradient first (one dot product).
 
     Returns
     -------
@@ -445,10 +482,39 @@ def apply_update(update, loss, grad, guard=False):
     >>> apply_update(update, 0.5, np.array([1.0, 2.0]), guard=True), theta
     (0.5, array([-1., -2.]))
     """
-    if guard and not (np.isfinite(loss) and all_finite(grad)):
-        return float(loss) if not np.isfinite(loss) else float("nan")
+    if guard:
+        with np.errstate(over="ignore", invalid="ignore"):
+            squared_norm = np.dot(grad, grad)
+        if not step_is_finite(loss, squared_norm, grad.dtype):
+            return held_back_loss(loss, grad.dtype)
     update(grad)
     return loss
+
+
+def held_back_loss(loss, dtype):
+    """The loss a guarded step that held back its update reports: the loss itself when it
+    is what went wrong (not finite in ``dtype``), else NaN (the gradient went wrong).
+
+    Parameters
+    ----------
+    loss : float
+        The step's loss.
+    dtype : numpy dtype
+        The weights' dtype.
+
+    Returns
+    -------
+    float
+        A loss that is not finite in ``dtype``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npae.training import held_back_loss
+    >>> held_back_loss(np.inf, np.float32), held_back_loss(0.5, np.float32)
+    (inf, nan)
+    """
+    return float(loss) if not step_is_finite(loss, 0.0, dtype) else float("nan")
 
 
 def step_of(gradient, update, grad):
@@ -562,7 +628,8 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
         Where to keep the weights a divergence restores.
     guarded : bool, default=False
         ``step(rows, guard=True)`` updates nothing unless its loss and gradient are finite,
-        and its update keeps finite weights finite: epochs of one minibatch keep no copy.
+        and its update keeps finite weights finite: epochs of one minibatch keep no copy
+        (without ``validate``, ``checkpoint`` and ``early_stopping``).
 
     Returns
     -------
@@ -590,8 +657,10 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     bar = verbose >= 2 and sys.stderr.isatty()
     n = len(train_indices)
     # one minibatch an epoch and a guarded step: the step itself keeps the weights it starts
-    # from when it goes wrong, so no copy of them (a stream's partial_fit costs its step)
-    guard = guarded and n <= batch_size
+    # from when it goes wrong, so no copy of them (a stream's partial_fit costs its step). Not
+    # with validation, a checkpoint or early stopping: an interrupt in them, after the step,
+    # would leave weights an epoch ahead of the history
+    guard = guarded and n <= batch_size and validate is None and checkpoint is None and not early_stopping
     # else the weights a divergence restores, each epoch's start: in the caller's ``snapshot``
     # (an array like theta) when it keeps one between calls, rather than a new array each call
     last_good = None if guard else np.empty_like(theta) if snapshot is None else snapshot

@@ -383,3 +383,9 @@ def test_training_step_allocates_nothing_once_running(digits):
         step(X, rows)  # warm up: compile and size the workspace
     grown = bytes_left_allocated(lambda k: step(X, rows + (k % 3) * 128), 50)
     assert grown < 16 * 1024, grown  # a few small Python objects, no arrays (one batch is 32 KiB)
+    # the step models train with: the same halves through npae.training.step_of, guarded or not
+    model_step = ae._training_step(X, opt)
+    for guard in (False, True):
+        model_step(rows, guard=guard)
+        grown = bytes_left_allocated(lambda k: model_step(rows + (k % 3) * 128, guard=guard), 50)
+        assert grown < 16 * 1024, (guard, grown)

@@ -141,6 +141,23 @@ def test_pca_on_an_array_like_is_the_pca_in_memory(stored, shape):
         assert transform_read <= chunk_rows(A)
 
 
+def test_pca_of_a_wide_file_needs_no_d_by_d_matrix(tmp_path):
+    """With fewer rows than columns a d x d scatter matrix would outweigh the data (and its
+    eigendecomposition take O(d^3)): such a file is read and decomposed by the SVD."""
+    X = _low_rank(40, 3000).astype(np.float64)
+    path = tmp_path / "wide.npy"
+    np.save(path, X)
+    mapped = np.load(path, mmap_mode="r")
+    tracemalloc.start()
+    try:
+        model = PCA(n_components=5).fit(mapped)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * X.nbytes < 3000 * 3000 * 8
+    np.testing.assert_allclose(model.components_, PCA(n_components=5).fit(X).components_, rtol=1e-9, atol=1e-9)
+
+
 def test_stacked_on_an_array_like_is_the_stack_in_memory(stored):
     """Each pretrained layer, the unrolled loss and the fine-tuned model are those of the rows
     in memory, with a validation split (the layers train on the training rows only); no read

@@ -57,11 +57,13 @@ class PCA(BaseEstimator):
     ``z @ components_ + mean_``. The linear baseline for npae's autoencoders: a linear
     autoencoder with a k-unit code trained on squared error learns the same subspace.
 
-    Data in a file (a memmap, an h5py dataset, a zarr array) are never read whole: ``fit``
-    sums the mean and the d x d scatter matrix ``(X - mean_)^T (X - mean_) = V S^2 V^T``
-    over chunks of rows and takes V and S from its eigendecomposition (the same components
-    to rounding; the squared singular values are then exact to about 1e-16 of the largest
-    one, not of each); ``transform`` and ``score_samples`` read a chunk at a time.
+    Data in a file (a memmap, an h5py dataset, a zarr array) with more rows than columns
+    are never read whole: ``fit`` sums the mean and the d x d scatter matrix
+    ``(X - mean_)^T (X - mean_) = V S^2 V^T`` over chunks of rows and takes V and S from its
+    eigendecomposition: the same components to rounding, the squared singular values exact
+    to about 1e-16 of the largest one, not of each. (With fewer rows than columns that
+    matrix would be larger than X, which is then read and decomposed as in memory.)
+    ``transform`` and ``score_samples`` read a chunk at a time.
 
     Parameters
     ----------
@@ -156,10 +158,12 @@ class PCA(BaseEstimator):
             raise ParameterError(f"n_components must be a positive integer; got {k!r}")
         if k > min(n, d):
             raise DataError(f"n_components={k} must be at most min(n_samples, n_features) = {min(n, d)}")
+        if not in_memory(X) and d > n:  # a d x d scatter would be larger than X itself: read X
+            X = np.concatenate(list(float64_chunks(X)))
         if in_memory(X):
             self.mean_ = X.mean(axis=0)
             U, S, Vt = np.linalg.svd(X - self.mean_, full_matrices=False)
-        else:  # a file: memory O(chunk + d^2) where X - mean_ would be a copy of X
+        else:  # a file with more rows than columns: memory O(chunk + d^2), less than X's
             self.mean_, scatter = mean_and_scatter(X)
             # scatter = V S^2 V^T: its eigenvalues, largest first, are the squared singular values
             # (rounding may leave the null ones slightly negative), its eigenvectors the rows of V^T
