@@ -11,7 +11,7 @@ import pytest
 from npae import Autoencoder, ContractiveAutoencoder, VariationalAutoencoder, load
 from npae.backend import _blas_controller, numba_available, thread_limit
 from npae.models.latent import code_statistics
-from npae.errors import DivergenceError
+from npae.errors import DivergenceError, ParameterError
 from npae.training import all_finite, run_epochs
 
 
@@ -216,6 +216,26 @@ def test_a_guarded_one_batch_epoch_trusts_its_step(rng):
     run_epochs(theta=theta, step=step, train_indices=np.arange(3), batch_size=4, epochs=2,
                rng=np.random.default_rng(0), history=history, guarded=True, validate=lambda: 1.0)
     assert guards == [False] * 2
+
+
+def test_a_stream_validates_its_settings_once_and_again_when_one_changes(rng, monkeypatch):
+    X = rng.random((40, 5))
+    ae = Autoencoder(hidden=[4, 2], epochs=1, random_state=0).partial_fit(X)
+    calls = []
+    original = Autoencoder._validate_params
+    monkeypatch.setattr(Autoencoder, "_validate_params", lambda self: calls.append(1) or original(self))
+    for _ in range(3):
+        ae.partial_fit(X)
+    assert calls == []  # unchanged settings: validated by the first call
+    with pytest.raises(ParameterError, match="learning_rate"):
+        ae.set_params(learning_rate=-1.0).partial_fit(X)
+    ae.set_params(learning_rate=1e-3).partial_fit(X)  # back to the settings that passed
+    assert len(calls) == 1
+    ae.hidden[1] = 0  # changed in place: seen too
+    with pytest.raises(ParameterError, match="hidden"):
+        ae.partial_fit(X)
+    assert len(calls) == 2
+    assert "_validated" not in pickle.loads(pickle.dumps(ae.set_params(hidden=[4, 2]))).__dict__
 
 
 def test_all_finite_is_exact(rng):

@@ -58,6 +58,19 @@ THRESHOLD_MARGIN = 1e-9
 _LOSS_OPTIONS = {"auto", *LOSSES} - {"softmax_cross_entropy"}
 
 
+def _fingerprint(value):
+    """What ``_validated_params`` compares a parameter by: numbers, strings and None by value,
+    sequences by their items' fingerprints, arrays by their bytes, anything else (a callable,
+    a Generator) by identity, which is all its validation looks at."""
+    if value is None or isinstance(value, (str, numbers.Number)):
+        return type(value), value
+    if isinstance(value, (tuple, list)):
+        return type(value), tuple(_fingerprint(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return np.ndarray, value.dtype.str, value.shape, value.tobytes()
+    return "id", id(value)
+
+
 class Autoencoder(LatentMixin, BaseEstimator):
     """A dense autoencoder trained by backpropagation on NumPy.
 
@@ -360,6 +373,15 @@ default "sigmoid"
         check_option("backend", self.backend, set(BACKENDS))
         return hidden, dtype
 
+    def _validated_params(self):
+        """``_validate_params()``, run again only when a parameter changed since it last passed:
+        a stream of ``partial_fit`` calls validates its settings once, not at every batch."""
+        key = tuple(_fingerprint(getattr(self, name)) for name in self._get_param_names())
+        kept = self.__dict__.get("_validated")
+        if kept is None or kept[0] != key:
+            kept = self.__dict__["_validated"] = (key, self._validate_params())
+        return kept[1]
+
     @classmethod
     def _default_noise(cls):
         """``noise``'s default: DenoisingAutoencoder's 0.3 is no mistake under corruption=None
@@ -622,6 +644,7 @@ default "sigmoid"
         state = dict(self.__dict__)
         state.pop("_fused_cache", None)
         state.pop("_theta_snapshot", None)
+        state.pop("_validated", None)  # its fingerprints hold ids, which mean nothing elsewhere
         return state
 
     def _pretrain(self, X, train_idx):
@@ -788,7 +811,7 @@ default "sigmoid"
         if comm is not None:
             from ..parallel import run_parallel
             return run_parallel(self, comm, self.partial_fit, X, y)
-        hidden, dtype = self._validate_params()
+        hidden, dtype = self._validated_params()
         X_given = X
         if not hasattr(self, "network_"):
             X = self._check_data(X, dtype)
