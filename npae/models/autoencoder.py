@@ -617,15 +617,21 @@ default "sigmoid"
         converted copy already, or a memmap / HDF5 / zarr array read again later)."""
         for name in self._DESCRIBED:
             self.__dict__.pop(name, None)
-        if X is X_given and type(X) is np.ndarray:
-            X = X.copy()
-        self.__dict__["_undescribed"] = (X, self.contamination is not None)
+        owned = X is X_given and type(X) is np.ndarray
+        if owned:
+            kept = self.__dict__.get("_undescribed")
+            if kept is not None and kept[2] and kept[0].shape == X.shape and kept[0].dtype == X.dtype:
+                np.copyto(kept[0], X)  # the last call's copy, not yet read: refilled, no new pages
+                X = kept[0]
+            else:
+                X = X.copy()
+        self.__dict__["_undescribed"] = (X, self.contamination is not None, owned)
 
     def _describe_now(self):
         """Compute what ``_describe_later`` left, if anything is left."""
         pending = self.__dict__.pop("_undescribed", None)
         if pending is not None:
-            X, calibrate = pending
+            X, calibrate, _ = pending
             self._describe_training_data(X, calibration=X if calibrate else None)
 
     def __getattr__(self, name):
