@@ -26,8 +26,8 @@ from ..gradcheck import GradcheckProblem
 from ..losses import softmax, softmax_cross_entropy, softmax_cross_entropy_per_sample
 from ..network import LayerSpec, Network, count_params
 from ..objectives import Objective, classifier_objective
-from ..optim import make_optimizer
-from ..training import gather_rows, lr_decay, lr_milestones, run_epochs, split_validation
+from ..optim import Adam, make_optimizer
+from ..training import gather_rows, lr_decay, lr_milestones, run_epochs, split_validation, step_of
 from ..validation import (check_array, check_is_fitted, check_keys, check_number, check_option, check_random_state,
                           check_rows, check_training_options, chunk_rows, feature_names, history_from_file, in_memory)
 from .autoencoder import PREDICT_CHUNK, Autoencoder
@@ -479,24 +479,17 @@ default "relu"
                               None, rng, load_kernels())
         self.backend_ = "numpy" if fused is None else "numba"
 
-        def step(rows):
-            if fused is not None:
-                return fused(features, rows, Y)
-            loss, parts, _ = classifier_objective(net, gather_rows(features, rows).astype(dtype, copy=False),
-                                                  Y[rows], wd)
-            optimizer.step(net.theta, net.grad)
-            return loss, parts
-
-        def gradient(rows):  # a data-parallel step's local half (npae.parallel): no update
+        def gradient(rows):  # a step's first half; the update (or the ranks' sum, then it) follows
             if fused is not None:
                 return fused.gradient(features, rows, Y)
             if not len(rows):
                 return 0.0, {}
             return classifier_objective(net, gather_rows(features, rows).astype(dtype, copy=False), Y[rows], wd)[:2]
 
+        update = fused.optimizer_step if fused is not None else (
+            lambda grad, block=None: optimizer.step(net.theta, grad, block))
+        step = step_of(gradient, update, net.grad)
         if parallel is not None:
-            update = fused.optimizer_step if fused is not None else (
-                lambda grad, block=None: optimizer.step(net.theta, grad, block))
             step = parallel.training_step(gradient, update, net.grad, parallel.generator(rng), net.theta, optimizer)
             if X_val is not None:  # each rank scores its block of the validation rows
                 block = parallel.block(len(X_val))
@@ -524,7 +517,7 @@ default "relu"
                            patience=self.patience, on_divergence=self.on_divergence,
                            verbose=self.verbose if parallel is None or parallel.is_root else 0,
                            optimizer=optimizer, lr_decay=lr_decay(self), lr_milestones=lr_milestones(self),
-                           monitor="val_error")
+                           monitor="val_error", guarded=isinstance(optimizer, Adam))
         finally:  # an interrupted or diverged fit leaves a model that predicts and saves
             self.n_iter_ = len(self.history_.get("loss", []))
         return self
