@@ -98,7 +98,33 @@ def check_rows(X, dtype, **options):
     X = check_array(X, dtype=None if keep else dtype, **options)
     if keep and in_memory(X):  # a small array-like, read whole: checked in dtype as an array is
         X = check_array(X, dtype=dtype, **options)
+    elif keep:  # read as it is, converted a minibatch at a time: its values must fit dtype
+        _check_fits(X, dtype, options.get("name", "X"))
     return X
+
+
+def _check_fits(X, dtype, name):
+    """A file of wider floats (float64 read for a float32 model) holds no value beyond
+    ``dtype``'s range, which converting a minibatch would make infinite: one pass of min and
+    max over chunks of rows, only when X's dtype is the wider."""
+    to, have = np.dtype(dtype), np.dtype(X.dtype)
+    if have.kind != "f" or to.kind != "f" or have.itemsize <= to.itemsize:
+        return
+    limit, n_over, first = float(np.finfo(to).max), 0, None
+    step = chunk_rows(X)
+    for start in range(0, X.shape[0], step):
+        chunk = np.asarray(X[start:start + step])
+        if -limit <= chunk.min() and chunk.max() <= limit:
+            continue
+        over = np.abs(chunk) > limit
+        n_over += int(over.sum())
+        if first is None:
+            r, c = np.argwhere(over)[0]
+            first = (int(r) + start, int(c), float(chunk[r, c]))
+    if n_over:
+        r, c, value = first
+        raise DataError(f"{name} has {n_over} value(s) beyond {to}'s range (±{limit:.3g}); the first is "
+                        f"{value:g} at row {r}, column {c}. Scale the data, or use dtype='{have}'")
 
 
 def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False, estimator=None):

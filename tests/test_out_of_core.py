@@ -157,6 +157,23 @@ def test_a_small_array_like_is_checked_in_the_model_dtype(make_model):
         make_model().fit(RowReader(X), *([y] if isinstance(make_model(), Classifier) else []))
 
 
+@pytest.mark.parametrize("kind", ["reader", "memmap"])
+def test_a_large_float64_file_with_values_beyond_float32_is_an_error(kind, tmp_path):
+    """Read as it is and converted a minibatch at a time, a float64 file must still hold no
+    value a float32 model would turn into infinity: the error says where, as for an array."""
+    X = _data(CHECK_CHUNK_ROWS + 50, 3)
+    X[CHECK_CHUNK_ROWS + 9, 2] = -1e39
+    if kind == "memmap":
+        np.save(tmp_path / "X.npy", X)
+        A = np.load(tmp_path / "X.npy", mmap_mode="r")
+    else:
+        A = RowReader(X)
+    with pytest.raises(DataError, match=rf"1 value\(s\) beyond float32's range .* -1e\+39 at row "
+                                        rf"{CHECK_CHUNK_ROWS + 9}, column 2. Scale the data, or use dtype='float64'"):
+        Autoencoder(hidden=(2,), epochs=1).fit(A)
+    Autoencoder(hidden=(2,), epochs=1, dtype="float64").fit(A)  # float64 holds it
+
+
 def test_float64_array_like_trains_a_float32_model_as_the_array(h5_array):
     """A float64 dataset keeps its dtype; each minibatch is converted as it is read, which is
     what converting the whole array first gives."""
