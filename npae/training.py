@@ -404,13 +404,17 @@ def _diverged(theta, restore, result, history, on_divergence, epoch, batch, what
     if restore is not None:
         theta[:] = restore
     result["diverged"] = True
+    # a guarded step held its update back: the optimizer's state is untouched too (``untouched``)
+    result["untouched"] = restore is None
     history.setdefault("diverged_at", []).append((epoch, batch))
     msg = (f"training diverged at epoch {epoch}, batch {batch}: {what}. The weights of the last good "
            "epoch were restored. Lower learning_rate, scale the data, or use a bounded activation")
     if on_divergence == "warn":
         warnings.warn(msg, RuntimeWarning, stacklevel=4)
         return result
-    raise DivergenceError(msg)
+    error = DivergenceError(msg)
+    error.untouched = result["untouched"]
+    raise error
 
 
 def step_is_finite(loss, squared_norm, dtype):
@@ -634,7 +638,9 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     Returns
     -------
     dict
-        ``{"stopped_early": bool, "best_epoch": int or None, "diverged": bool}``.
+        ``{"stopped_early": bool, "best_epoch": int or None, "diverged": bool, "untouched": bool}``
+        (``untouched``: a guarded step diverged and held its update back, so the weights and
+        the optimizer's state are as they were; a ``DivergenceError`` carries it too).
 
     Examples
     --------
@@ -669,7 +675,7 @@ def run_epochs(*, theta, step, train_indices, batch_size, epochs, rng, history, 
     best_theta = theta.copy() if early_stopping else None
     best, best_epoch, bad_epochs = np.inf, None, 0
     plateau_best, plateau = plateau_state if plateau_state is not None else (np.inf, 0)
-    result = {"stopped_early": False, "best_epoch": None, "diverged": False}
+    result = {"stopped_early": False, "best_epoch": None, "diverged": False, "untouched": False}
 
     def good():  # the weights a divergence restores
         return best_theta if best_theta is not None and best_epoch is not None else last_good

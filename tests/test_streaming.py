@@ -152,8 +152,9 @@ def _spoil_next_gradient(model, monkeypatch, what):
 @pytest.mark.parametrize("kind", [Autoencoder, VariationalAutoencoder])
 def test_a_one_batch_step_that_goes_wrong_leaves_the_weights(rng, monkeypatch, backend, optimizer, what, kind):
     """A stream's partial_fit keeps no copy of the weights with Adam (its step checks the loss
-    and the gradient before updating): they must come out exactly as they went in, the
-    optimizer restarts (as after any divergence), and the stream goes on."""
+    and the gradient before updating): they must come out exactly as they went in, with Adam's
+    state (which the held-back step did not touch, so the stream goes on with it; SGD's step
+    was applied and undone, so its optimizer restarts, as after any divergence)."""
     if what == "huge gradient" and optimizer == "sgd":
         pytest.skip("SGD applies a finite gradient, however large (no second moment to overflow)")
     X = rng.random((24, 5))
@@ -161,12 +162,17 @@ def test_a_one_batch_step_that_goes_wrong_leaves_the_weights(rng, monkeypatch, b
     model = kind(hidden=(4, 2), batch_size=32, optimizer=optimizer, backend=backend, dtype=dtype,
                  random_state=0).partial_fit(X)
     before = model.network_.theta.copy()
+    state = {k: np.copy(v) for k, v in vars(model._optimizer).items() if isinstance(v, (np.ndarray, int))}
     with monkeypatch.context() as patch:
         _spoil_next_gradient(model, patch, what)
         with pytest.raises(DivergenceError, match="epoch 2, batch 1"):
             model.partial_fit(X)
     assert np.array_equal(model.network_.theta, before)
     assert model.history_["diverged_at"] == [(2, 1)] and model.n_iter_ == 1
+    if optimizer == "adam":
+        assert all(np.array_equal(getattr(model._optimizer, k), v) for k, v in state.items())
+    else:
+        assert model._optimizer is None
     model.set_params(on_divergence="warn")
     with monkeypatch.context() as patch:
         _spoil_next_gradient(model, patch, what)

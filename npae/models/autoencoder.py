@@ -971,12 +971,14 @@ default "sigmoid"
                                     first_epoch=self.n_iter_ + 1,
                                     epoch_start=self._epoch_start, snapshot=self._snapshot(net),
                                     guarded=isinstance(optimizer, Adam))
-        except BaseException:
-            # the weights were restored; the optimizer's moments may hold NaN or a half step
-            self._optimizer = None
+        except BaseException as error:
+            # the weights were restored; the optimizer's moments may hold NaN or a half step,
+            # unless a guarded step held its update back (then a stream goes on with its Adam)
+            if not getattr(error, "untouched", False):
+                self._optimizer = None
             self.n_iter_ = len(self.history_.get("loss", []))
             raise
-        if result["diverged"]:
+        if result["diverged"] and not result["untouched"]:
             self._optimizer = None
         self.n_iter_ = len(self.history_.get("loss", []))
         return result
