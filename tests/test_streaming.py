@@ -242,6 +242,12 @@ def test_a_stream_validates_its_settings_once_and_again_when_one_changes(rng, mo
         ae.partial_fit(X)
     assert len(calls) == 2
     assert "_validated" not in pickle.loads(pickle.dumps(ae.set_params(hidden=[4, 2]))).__dict__
+    from npae.models.autoencoder import _fingerprint
+
+    options = {"noise": 0.1}
+    before = _fingerprint(options)
+    options["noise"] = 0.2  # a dict changed in place (a stack's layer_params) is a change
+    assert _fingerprint(options) != before and _fingerprint(np.array([1, 2])) != _fingerprint(np.array([1, 3]))
 
 
 def test_all_finite_is_exact(rng):

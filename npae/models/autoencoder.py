@@ -60,12 +60,14 @@ _LOSS_OPTIONS = {"auto", *LOSSES} - {"softmax_cross_entropy"}
 
 def _fingerprint(value):
     """What ``_validated_params`` compares a parameter by: numbers, strings and None by value,
-    sequences by their items' fingerprints, arrays by their bytes, anything else (a callable,
+    sequences and dicts by their items' fingerprints, arrays by their bytes, anything else (a callable,
     a Generator) by identity, which is all its validation looks at."""
     if value is None or isinstance(value, (str, numbers.Number)):
         return type(value), value
     if isinstance(value, (tuple, list)):
         return type(value), tuple(_fingerprint(v) for v in value)
+    if isinstance(value, dict):  # e.g. a stack's layer_params, changed in place or not
+        return dict, tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items())
     if isinstance(value, np.ndarray):
         return np.ndarray, value.dtype.str, value.shape, value.tobytes()
     return "id", id(value)
