@@ -5,10 +5,9 @@ file) and holds the whole model. The ranks draw the same permutation from the sa
 generator; of each global minibatch ``rows``, rank r of P takes ``rows[r::P]``,
 computes the mean loss and gradient over its rows and weights them by its share
 ``n_r / n``: summed over the ranks, that is the gradient of the mean over the whole
-minibatch (a short last batch, or a rank left with no row, included). On one rank one
-``Allreduce`` sums ``[gradient, loss, loss terms, n_r]`` and the rank applies the update
-(``StepReducer``: the one-process step, bit for bit). On P > 1 ranks the update is sharded
-(``ShardedStep``; ZeRO stage 1, the optimizer-state sharding of DeepSpeed): theta is cut
+minibatch (a short last batch, or a rank left with no row, included). The update is
+sharded (``ShardedStep``; ZeRO stage 1, the optimizer-state sharding of DeepSpeed; on one
+rank the block is all of theta and the step the one-process step, bit for bit): theta is cut
 into P contiguous blocks of n // P entries, the last with the remainder (``partition``); a
 ``Reduce_scatter`` gives each rank the summed gradient of its block, one small ``Allreduce``
 sums the loss, the loss terms and the row counts, each rank applies the optimizer to its
@@ -31,9 +30,9 @@ What this module keeps true, and how:
 * the same decisions: the loss a step returns and the validation numbers
   (``mean_of``) are all-reduced, so divergence, early stopping, the learning-rate
   schedule and the end of training are decided from numbers every rank holds;
-* the same steps: a guarded step (``npae.training.apply_update``) checks the finiteness of
-  the whole summed gradient, which no rank holds under the sharded update: each rank checks
-  its block and the small all-reduce sums the verdicts, so every rank skips the update alike;
+* the same steps: a guarded step (``npae.training.apply_update``'s rule) checks the squared
+  norm of the whole summed gradient, which no rank holds under the sharded update: each rank
+  adds its block's and the small all-reduce sums them, so every rank skips the update alike;
 * one voice: only rank 0 prints and writes checkpoints (``is_root``);
 * no hang: an exception on one rank inside ``guard()`` prints its traceback and
   calls ``comm.Abort``, ending every rank, instead of leaving the others waiting in a
@@ -53,7 +52,7 @@ import zlib
 import numpy as np
 
 from .errors import DataError, DivergenceError, ParameterError
-from .training import apply_update, held_back_loss, step_is_finite
+from .training import held_back_loss, step_is_finite
 
 
 class RanksDisagree(DataError):
@@ -342,24 +341,6 @@ class Parallel:
                                 f"file); they differ: {described}")
 
     # ------------------------------------------------------------ the same numbers
-    def reducer(self):
-        """A fresh ``StepReducer`` for one training run.
-
-        Returns
-        -------
-        StepReducer
-            A reducer bound to this ``Parallel``.
-
-        Examples
-        --------
-        >>> from npae.parallel import Parallel
-        >>> from mpi4py import MPI  # doctest: +SKIP
-        >>> parallel = Parallel(MPI.COMM_WORLD)  # doctest: +SKIP
-        >>> parallel.reducer()  # doctest: +ELLIPSIS, +SKIP
-        <npae.parallel.StepReducer object at ...>
-        """
-        return StepReducer(self)
-
     def generator(self, rng):
         """``rng`` as this rank sees it in a training step (see ``ShardedGenerator``).
 
@@ -389,9 +370,9 @@ class Parallel:
         ``gradient(local_rows) -> (loss, parts)`` fills ``grad`` with the means over those
         rows, drawing its noise from ``generator`` (with no rows: only the draws);
         ``update(grad, block=None)`` applies the optimizer (to ``theta[block]`` alone, by
-        its gradient, given a block). Between them, on one rank, the one all-reduce
-        (``StepReducer``: the one-process step, bit for bit); on more, the sharded update
-        (``ShardedStep``: each rank updates its block of ``theta``, which is then gathered).
+        its gradient, given a block). Between them the sharded update (``ShardedStep``: each
+        rank updates its block of ``theta``, which is then gathered; on one rank the block is
+        all of theta, and the step is the one-process step, bit for bit).
 
         Parameters
         ----------
@@ -423,18 +404,7 @@ class Parallel:
         >>> step = parallel.training_step(gradient, update, net.grad, generator, net.theta,
         ...                               optimizer)  # doctest: +SKIP
         """
-        if self.size > 1:
-            return ShardedStep(self, gradient, update, grad, generator, theta, optimizer)
-        reduce = self.reducer()
-
-        def step(rows, guard=False):
-            local = generator.begin(rows)
-            loss, parts = gradient(local)
-            loss, parts, summed = reduce(loss, parts, grad, len(local), len(rows))
-            # every rank checks the same summed numbers, so the ranks decide alike
-            return apply_update(update, loss, summed, guard), parts
-
-        return step
+        return ShardedStep(self, gradient, update, grad, generator, theta, optimizer)
 
     def sums(self, *values):
         """Each number summed over the ranks, in float64 (one all-reduce); sums of whole
@@ -610,59 +580,6 @@ def current(estimator):
     return estimator.__dict__.get("_parallel")
 
 
-class StepReducer:
-    """``reduce(loss, parts, grad, n_local, n_global) -> (loss, parts, grad)``: the one
-    all-reduce of a training step on one rank (on more, ``ShardedStep`` shards the update).
-
-    Each rank's ``loss``, ``parts`` and ``grad`` are means over its ``n_local`` rows (its
-    penalties, e.g. weight decay, whole); weighted by ``n_local / n_global`` they sum over
-    the ranks to the means over the ``n_global`` rows of the minibatch -- the weights add
-    up to 1, so a penalty counts once. They go into one buffer of ``grad``'s dtype with
-    ``n_local`` last, summed in place by one ``Allreduce``; the returned ``grad`` is a view
-    of that buffer (``net.grad`` keeps this rank's own gradient). A rank with no rows
-    passes ``n_local=0`` (its values are not read). The count is checked: the ranks must
-    have split the same minibatch.
-
-    Parameters
-    ----------
-    parallel : Parallel
-        The training's view of the communicator.
-
-    Examples
-    --------
-    >>> from npae.parallel import Parallel, StepReducer
-    >>> from mpi4py import MPI  # doctest: +SKIP
-    >>> reduce = StepReducer(Parallel(MPI.COMM_WORLD))  # doctest: +SKIP
-    >>> loss, parts, grad = reduce(0.5, {"reconstruction": 0.5}, net.grad, 4, 8)  # doctest: +SKIP
-    """
-
-    def __init__(self, parallel):
-        self.parallel, self.keys, self.buffer = parallel, None, None
-
-    def __call__(self, loss, parts, grad, n_local, n_global):
-        par = self.parallel
-        if self.keys is None:  # the loss terms' names, once: rank 0 always has rows
-            self.keys = par.comm.bcast(list(parts) if par.is_root else None, root=0)
-            self.buffer = np.empty(grad.size + len(self.keys) + 2, dtype=grad.dtype)
-        buf, n, keys = self.buffer, grad.size, self.keys
-        if n_local:
-            if list(parts) != keys:
-                raise RuntimeError(f"rank {par.rank}'s loss terms {list(parts)} are not rank 0's {keys}")
-            weight = n_local / n_global
-            np.multiply(grad, weight, out=buf[:n])
-            buf[n] = float(loss) * weight
-            for i, key in enumerate(keys):
-                buf[n + 1 + i] = float(parts[key]) * weight
-        else:
-            buf[:-1] = 0.0
-        buf[-1] = n_local
-        par.comm.Allreduce(par.MPI.IN_PLACE, buf, op=par.MPI.SUM)
-        if buf[-1] != n_global:
-            raise RanksDisagree(f"the ranks' rows of a minibatch of {n_global} add up to {buf[-1]:g}: "
-                                "every rank must pass the same data and settings")
-        return float(buf[n]), {key: float(buf[n + 1 + i]) for i, key in enumerate(keys)}, buf[:n]
-
-
 def partition(n, size):
     """The blocks of a vector of ``n`` entries cut among ``size`` ranks for the sharded update:
     contiguous, rank r's from ``r q`` with ``q = n // size`` entries, the last rank's with the
@@ -726,15 +643,15 @@ def optimizer_state(optimizer):
 
 class ShardedStep:
     """``step(rows, guard=False) -> (loss, parts)``: a data-parallel training step whose
-    update is sharded among the P > 1 ranks (ZeRO stage 1).
+    update is sharded among the ranks (ZeRO stage 1).
 
     This rank computes its rows' gradient into ``grad`` (``gradient``); weighted by its
-    share of the minibatch (as ``StepReducer`` weights it; when every rank has as many rows,
-    the sum is weighted instead) it goes to a ``Reduce_scatter`` that gives the rank the sum
-    over the ranks of its block ``block`` of theta (``partition``);
-    one small ``Allreduce`` (float64) sums the weighted loss and loss terms, the row counts
-    (checked: the ranks must have split the same minibatch) and, with ``guard``, the number
-    of ranks whose block of the summed gradient is not finite. Then ``update(mine, block)``
+    share ``n_local / n_global`` of the minibatch (the shares add up to 1, so a penalty such
+    as weight decay counts once; when every rank has as many rows, the sum is weighted
+    instead) it goes to a ``Reduce_scatter`` that gives the rank the sum over the ranks of
+    its block ``block`` of theta (``partition``); one small ``Allreduce`` (float64) sums the
+    weighted loss and loss terms, the row counts (checked: the ranks must have split the
+    same minibatch) and, with ``guard``, the blocks' squared norms. Then ``update(mine, block)``
     steps the optimizer on ``theta[block]`` and its state's block (its step count advances
     on every rank), and ``Parallel.gather_blocks`` makes ``theta`` whole on every rank. With ``guard``
     (``npae.training.apply_update``) nothing is updated on any rank, and the loss is NaN,
@@ -745,7 +662,7 @@ class ShardedStep:
     Parameters
     ----------
     parallel : Parallel
-        The training's view of the communicator (``size > 1``).
+        The training's view of the communicator.
     gradient : callable
         ``gradient(local_rows) -> (loss, parts)``, filling ``grad``.
     update : callable
