@@ -95,39 +95,41 @@ def check_rows(X, dtype, **options):
     to ``dtype`` as it is read; anything else, and an array-like small enough to be read whole,
     becomes one checked array of ``dtype``. ``options``: ``check_array``'s keywords."""
     keep = isinstance(X, np.memmap) or is_array_like(X)
-    X = check_array(X, dtype=None if keep else dtype, **options)
+    # kept, X is converted a minibatch at a time: its values must fit dtype (``fits``)
+    X = check_array(X, dtype=None if keep else dtype, fits=dtype if keep else None, **options)
     if keep and in_memory(X):  # a small array-like, read whole: checked in dtype as an array is
         X = check_array(X, dtype=dtype, **options)
-    elif keep:  # read as it is, converted a minibatch at a time: its values must fit dtype
-        _check_fits(X, dtype, options.get("name", "X"))
     return X
 
 
-def _check_fits(X, dtype, name):
-    """A file of wider floats (float64 read for a float32 model) holds no value beyond
-    ``dtype``'s range, which converting a minibatch would make infinite: one pass of min and
-    max over chunks of rows, only when X's dtype is the wider."""
-    to, have = np.dtype(dtype), np.dtype(X.dtype)
-    if have.kind != "f" or to.kind != "f" or have.itemsize <= to.itemsize:
+def _fit_limit(have, fits):
+    """The largest magnitude a float array of dtype ``have`` may hold to be converted to
+    ``fits`` (a narrower float dtype) without overflow, or None when any value fits."""
+    have, to = np.dtype(have), np.dtype(fits) if fits is not None else None
+    if to is None or have.kind != "f" or to.kind != "f" or have.itemsize <= to.itemsize:
+        return None
+    return float(np.finfo(to).max)
+
+
+def _check_within(X, lo, hi, limit, fits, name):
+    """X's values, whose range is [lo, hi] (finite), fit ``fits``: else the error says how
+    many do not and where the first is (found by a second pass, only then)."""
+    if limit is None or (-limit <= lo and hi <= limit):
         return
-    limit, n_over, first = float(np.finfo(to).max), 0, None
+    n_over, first = 0, None
     step = chunk_rows(X)
     for start in range(0, X.shape[0], step):
-        chunk = np.asarray(X[start:start + step])
-        if -limit <= chunk.min() and chunk.max() <= limit:
-            continue
-        over = np.abs(chunk) > limit
-        n_over += int(over.sum())
-        if first is None:
-            r, c = np.argwhere(over)[0]
-            first = (int(r) + start, int(c), float(chunk[r, c]))
-    if n_over:
-        r, c, value = first
-        raise DataError(f"{name} has {n_over} value(s) beyond {to}'s range (±{limit:.3g}); the first is "
-                        f"{value:g} at row {r}, column {c}. Scale the data, or use dtype='{have}'")
+        over = np.abs(np.asarray(X[start:start + step])) > limit
+        if over.any():
+            n_over += int(over.sum())
+            first = first or tuple(int(v) for v in np.argwhere(over)[0] + (start, 0))
+    r, c = first
+    raise DataError(f"{name} has {n_over} value(s) beyond {np.dtype(fits)}'s range (±{limit:.3g}); the first "
+                    f"is {float(X[r, c]):g} at row {r}, column {c}. Scale the data, or use dtype='{X.dtype}'")
 
 
-def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False, estimator=None):
+def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval=False, estimator=None,
+                fits=None):
     """Return ``X`` as a 2-D finite array of ``dtype`` (n_samples, n_features).
 
     Accepts arrays of any real dtype, memmaps, lists of lists and anything with
@@ -136,13 +138,15 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
     of rows, which is how a memmap larger than memory is validated. With ``dtype=None``
     an array-like read by rows (``is_array_like``: an h5py dataset, a zarr array) of more
     than ``chunk_rows(X)`` rows is returned as it is, checked chunk by chunk, never
-    loaded whole; a smaller one, or one to convert to ``dtype``, is read whole by a slice."""
+    loaded whole; a smaller one, or one to convert to ``dtype``, is read whole by a slice.
+    ``fits``: a float dtype X's values must fit, when X is kept in a wider one (a float64 file
+    a float32 model converts a minibatch at a time), checked in the same pass."""
     if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
         raise DataTypeError(f"{name} is a sparse matrix; npae needs dense input: pass {name}.toarray() "
                             "(an autoencoder reads every feature anyway)")
     if is_array_like(X):
         if dtype is None and X.shape[0] > chunk_rows(X):
-            return _check_rows(X, name, n_features, unit_interval, estimator)
+            return _check_rows(X, name, n_features, unit_interval, estimator, fits)
         X = np.asarray(X[0:X.shape[0]])  # read whole: small, or to be converted to dtype
     try:
         A = np.asarray(X)
@@ -172,10 +176,11 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
     if A.dtype.kind == "f":
         n_bad, first, n_over, first_over = 0, None, 0, None
         cast = A is not original and original.dtype.kind in "biuf"
+        limit = _fit_limit(A.dtype, fits)
         lo, hi = np.inf, -np.inf
         for start in range(0, A.shape[0], CHECK_CHUNK_ROWS):
             chunk = A[start:start + CHECK_CHUNK_ROWS]
-            if unit_interval:  # min and max carry any NaN or infinity, and give the range to check
+            if unit_interval or limit is not None:  # min and max carry NaN and infinity, and give the range
                 chunk_lo, chunk_hi = chunk.min(), chunk.max()
                 if np.isfinite(chunk_lo) and np.isfinite(chunk_hi):
                     lo, hi = min(lo, float(chunk_lo)), max(hi, float(chunk_hi))
@@ -203,7 +208,9 @@ def check_array(X, *, dtype=np.float64, name="X", n_features=None, unit_interval
             raise DataError(f"{name} has {n_over} value(s) beyond {A.dtype}'s range "
                             f"(±{np.finfo(A.dtype).max:.3g}); the first is {original[r, c]:g} at row {r}, "
                             f"column {c}. Scale the data, or use dtype='float64'")
-        value_range = (lo, hi) if unit_interval else None
+        value_range = (lo, hi) if unit_interval or limit is not None else None
+        if limit is not None:
+            _check_within(A, lo, hi, limit, fits, name)
     if unit_interval:
         _check_unit_interval(A, name, value_range)
     return A
@@ -230,29 +237,37 @@ def _check_unit_interval(X, name, value_range=None):
                         "maximum) or use loss='mse'")
 
 
-def _check_rows(X, name, n_features, unit_interval, estimator):
+def _check_rows(X, name, n_features, unit_interval, estimator, fits=None):
     """``check_array``'s checks of a 2-D array-like of real dtype, ``chunk_rows(X)`` rows at
-    a time; returns X itself (read later one minibatch or chunk of rows at a time)."""
+    a time, in one pass: each chunk's min and max carry any NaN or infinity and give the range
+    that ``unit_interval`` and ``fits`` check; returns X itself (read later one minibatch or
+    chunk of rows at a time)."""
     shape = tuple(int(v) for v in X.shape)
     _check_shape(shape, name, n_features, estimator)
+    value_range = None
     if np.dtype(X.dtype).kind == "f":
-        n_bad, first = 0, None
+        n_bad, first, lo, hi = 0, None, np.inf, -np.inf
         step = chunk_rows(X)
         for start in range(0, shape[0], step):
             chunk = np.asarray(X[start:start + step])
-            finite = np.isfinite(chunk)
-            if not finite.all():
-                n_bad += int((~finite).sum())
-                if first is None:
-                    r, c = np.argwhere(~finite)[0]
-                    first = (int(r) + start, int(c), chunk[r, c])
-            del chunk, finite  # before the next read
+            chunk_lo, chunk_hi = chunk.min(), chunk.max()
+            if np.isfinite(chunk_lo) and np.isfinite(chunk_hi):
+                lo, hi = min(lo, float(chunk_lo)), max(hi, float(chunk_hi))
+                continue
+            bad = ~np.isfinite(chunk)
+            n_bad += int(bad.sum())
+            if first is None:
+                r, c = np.argwhere(bad)[0]
+                first = (int(r) + start, int(c), chunk[r, c])
+            del chunk, bad  # before the next read
         if n_bad:
             r, c, value = first
             raise DataError(f"{name} contains {n_bad} NaN or infinite value(s); the first is "
                             f"{value} at row {r}, column {c}. Remove or impute them before fitting")
+        value_range = (lo, hi)
+        _check_within(X, lo, hi, _fit_limit(X.dtype, fits), fits, name)
     if unit_interval:
-        _check_unit_interval(X, name)
+        _check_unit_interval(X, name, value_range)
     return X
 
 
