@@ -321,14 +321,9 @@ class FusedStep:
         return sum(parts.values()), parts
 
     def __call__(self, X, rows, Y=None):
-        """One step on rows ``rows`` of X, against the same rows of Y (default: X itself)."""
-        ws = self.workspace(len(rows), separate_target=Y is not None)
-        gather_rows(X, rows, out=ws.X)
-        if Y is not None:
-            gather_rows(Y, rows, out=ws.Y)
-        if self.corruption is not None:
-            self._corrupt(ws)
-        loss, parts = self.loss_and_grad(ws)
+        """One step on rows ``rows`` of X, against the same rows of Y (default: X itself):
+        ``gradient``, then ``optimizer_step``."""
+        loss, parts = self.gradient(X, rows, Y)
         self.optimizer_step()
         return loss, parts
 
