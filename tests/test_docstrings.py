@@ -63,7 +63,8 @@ FUNCTION_MODULES = ("npae.gradcheck", "npae.io", "npae.datasets", "npae.metrics"
 
 #: Modules whose doctests run: where the estimators and their bases are defined, and FUNCTION_MODULES.
 DOCTEST_MODULES = ("npae.models.autoencoder", "npae.models.variants", "npae.models.latent", "npae.models.base",
-                   "npae.models.stacked", "npae.models.classifier", "npae.models.pca", "npae.models.vae",
+                   "npae.models.stacked", "npae.models.classifier", "npae.models.encoded_rows", "npae.models.pca",
+                   "npae.models.vae",
                    *FUNCTION_MODULES)
 
 OPTIONFLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS

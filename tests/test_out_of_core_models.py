@@ -14,7 +14,7 @@ import pytest
 
 from npae import PCA, Autoencoder, Classifier, StackedAutoencoder
 from npae.models.autoencoder import PREDICT_CHUNK
-from npae.models.classifier import EncodedRows
+from npae.models.encoded_rows import EncodedRows
 from npae.validation import chunk_rows, is_array_like
 from test_out_of_core import RowReader
 

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import DataError, ParameterError
 from ..validation import check_number, history_from_file, in_memory
 from .autoencoder import Autoencoder
-from .classifier import EncodedRows
+from .encoded_rows import EncodedRows
 from .variants import init_with
 
 #: Options of the deep model that each one-layer autoencoder inherits.
